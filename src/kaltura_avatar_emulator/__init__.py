@@ -1,0 +1,1 @@
+"""Local emulator of the Kaltura avatar backend (Control API + WHEP media)."""
