@@ -1,0 +1,111 @@
+"""Command line: parse options, start the server, print the ready line, stop cleanly on signals."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from . import __doc__ as PACKAGE_DOC
+from .app import build_app
+from .config import Settings, default_root
+
+
+def parse_mount(value: str) -> tuple[str, Path]:
+    prefix, sep, folder = value.partition("=")
+    if not sep or not prefix.startswith("/") or not folder:
+        raise argparse.ArgumentTypeError("expected /prefix=DIR")
+    path = Path(folder).resolve()
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"not a directory: {folder}")
+    return "/" + prefix.strip("/"), path
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m kaltura_avatar_emulator",
+        description=PACKAGE_DOC,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one (default 8000)")
+    p.add_argument("--root", type=Path, default=None, help="folder holding index.html, pyscript.toml, static/ (default: project root)")
+    p.add_argument("--mount", type=parse_mount, action="append", default=[], metavar="/PREFIX=DIR", help="also serve DIR under /PREFIX/ (repeatable)")
+    p.add_argument("--test-controls", action="store_true", help="enable the /__test__/ routes (faults, expiry, request log, media state)")
+    p.add_argument("--idle-timeout", type=float, default=120.0, metavar="S", help="end a session after S seconds without keep-alive (default 120)")
+    p.add_argument("--max-sessions", type=int, default=5, metavar="N", help="concurrent sessions before create answers 429 (default 5)")
+    p.add_argument("--ks", action="append", default=[], metavar="KS", help="accepted KS (repeatable; default: any non-empty KS)")
+    p.add_argument("--forbidden-ks", action="append", default=None, metavar="KS", help="KS answered with 403 (repeatable; default: forbidden-ks)")
+    p.add_argument("--token-ttl", type=float, default=24 * 3600.0, metavar="S", help="session token lifetime (default 24 h)")
+    p.add_argument("--public-url", default=None, metavar="URL", help="origin put into whepUrl (default: the request's own origin)")
+    p.add_argument("--turn", action="store_true", help="run a local coturn (turnserver, port 80 UDP+TCP) and return its credentials in init-client")
+    p.add_argument("--turn-host", default="127.0.0.1", metavar="HOST", help="bare TURN host returned by init-client (default 127.0.0.1)")
+    p.add_argument("--upstream-url", default=None, metavar="URL", help="Control API base for /api/create-avatar-session (env KALTURA_AVATAR_UPSTREAM_URL; default: this emulator)")
+    p.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
+    return p
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    import os
+
+    s = Settings(
+        host=args.host,
+        port=args.port,
+        root=(args.root or default_root()).resolve(),
+        mounts=dict(args.mount),
+        test_controls=args.test_controls,
+        idle_timeout=args.idle_timeout,
+        max_sessions=args.max_sessions,
+        accepted_ks=list(args.ks),
+        token_ttl=args.token_ttl,
+        public_url=args.public_url,
+        turn=args.turn,
+        turn_host=args.turn_host,
+        upstream_url=args.upstream_url or os.environ.get("KALTURA_AVATAR_UPSTREAM_URL") or None,
+    )
+    if args.forbidden_ks is not None:
+        s.forbidden_ks = list(args.forbidden_ks)
+    if os.environ.get("KALTURA_AVATAR_BACKEND_KS"):
+        s.upstream_ks = os.environ["KALTURA_AVATAR_BACKEND_KS"]
+    return s
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM; print the ready line once bound."""
+    app = build_app(settings)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"Serving on http://{host}:{port}/", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("aiortc").setLevel(logging.WARNING)
+    logging.getLogger("aioice").setLevel(logging.WARNING)
+    try:
+        settings = settings_from_args(args)
+    except SystemExit:
+        raise
+    try:
+        asyncio.run(serve(settings))
+    except OSError as exc:
+        print(f"kaltura_avatar_emulator: cannot start: {exc}", file=sys.stderr)
+        return 1
+    return 0

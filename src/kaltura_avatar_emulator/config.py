@@ -1,0 +1,39 @@
+"""The emulator's settings, filled by the CLI (or directly by tests and benchmarks)."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def default_root() -> Path:
+    """The project root when running from a checkout, else the working directory."""
+    project = Path(__file__).resolve().parents[2]
+    return project if (project / "index.html").is_file() else Path.cwd()
+
+
+@dataclass
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    root: Path = field(default_factory=default_root)
+    mounts: dict[str, Path] = field(default_factory=dict)
+    test_controls: bool = False
+    idle_timeout: float = 120.0
+    max_sessions: int = 5
+    accepted_ks: list[str] = field(default_factory=list)  # empty: any non-empty KS
+    forbidden_ks: list[str] = field(default_factory=lambda: ["forbidden-ks"])
+    token_ttl: float = 24 * 3600.0
+    secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    public_url: str | None = None  # base of whepUrl; default: the request's own origin
+    turn: bool = False  # run a local coturn and hand out its credentials
+    turn_host: str = "127.0.0.1"
+    turn_username: str = "avatar"
+    turn_credential: str = field(default_factory=lambda: secrets.token_hex(8))
+    upstream_url: str | None = None  # /api/create-avatar-session target; None: this process
+    upstream_ks: str = "emulator-backend-ks"
+    backend_avatar_id: str = "avatar-123"
+    backend_voice_id: str | None = "voice-456"
+    max_text_chars: int = 1000
+    max_audio_bytes: int = 10 * 1024 * 1024
+    request_log_size: int = 2000
