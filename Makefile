@@ -1,0 +1,38 @@
+# The two commands of the README:
+#   make demo   set everything up, then serve the demo and the emulator on http://127.0.0.1:8000/
+#   make test   set everything up, then run every test
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test setup setup-test vendor bench clean
+
+demo: setup
+	$(PY) -m kaltura_avatar_emulator --host $(HOST) --port $(PORT)
+
+test: setup-test
+	scripts/run-tests.sh
+
+setup: $(VENV)/.installed vendor
+	@scripts/system-deps.sh demo
+
+setup-test: $(VENV)/.installed vendor
+	@scripts/system-deps.sh test
+
+$(VENV)/.installed: pyproject.toml
+	@scripts/system-deps.sh demo
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+vendor: $(VENV)/.installed
+	$(PY) scripts/build_vendor.py
+
+bench: setup
+	$(PY) bench/bench_emulator.py
+
+clean:
+	rm -rf $(VENV) .cache static/vendor dist

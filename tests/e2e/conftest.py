@@ -1,0 +1,250 @@
+"""Browser test harness: real Chromium, real Pyodide, the real emulator over real HTTP/WebRTC.
+
+Fixtures:
+- `emulator`: one emulator process for the session (`--test-controls`, tests/e2e/pages mounted at
+  /e2e), with helpers for its /__test__/ routes; it is reset before every test.
+- `guarded_page`: a fresh page that fails the test on any request off loopback, and on any
+  console error or uncaught page error not allowed with `guarded_page.allow_console_error(regex)`.
+- `py`: a guarded page on the harness (Pyodide + pydantic + kaltura_avatar loaded);
+  `py.run(code)` runs async Python in the page and returns the last expression's value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = Path(__file__).resolve().parent / "pages"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--autoplay-policy=no-user-gesture-required",
+]
+BOOT_TIMEOUT_MS = 60_000
+
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.e2e)
+
+
+# --- the browser ----------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + ": a missing browser fails under CI", pytrace=False)
+        pytest.skip(message)
+    return {"executable_path": CHROMIUM, "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def shared_context(browser):
+    """One context for the session so the runtime stays in the HTTP cache between tests."""
+    ctx = browser.new_context(viewport={"width": 1100, "height": 800})
+    yield ctx
+    ctx.close()
+
+
+class GuardedPage:
+    """A page whose requests and console are watched."""
+
+    def __init__(self, page):
+        self.page = page
+        self.requests: list[str] = []
+        self.console_errors: list[str] = []
+        self._allowed: list[re.Pattern] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("pageerror", lambda e: self.console_errors.append(f"pageerror: {e}"))
+
+    def allow_console_error(self, pattern: str) -> None:
+        self._allowed.append(re.compile(pattern))
+
+    def off_loopback(self) -> list[str]:
+        bad = []
+        for url in self.requests:
+            parts = urlsplit(url)
+            if parts.scheme in {"data", "blob", "about"}:
+                continue
+            if parts.hostname not in LOOPBACK_HOSTS and not (parts.hostname or "").startswith("127."):
+                bad.append(url)
+        return bad
+
+    def unexpected_console_errors(self) -> list[str]:
+        return [m for m in self.console_errors if not any(p.search(m) for p in self._allowed)]
+
+    def check(self) -> None:
+        problems = []
+        if off := self.off_loopback():
+            problems.append(f"requests off loopback: {off}")
+        if errors := self.unexpected_console_errors():
+            problems.append(f"console errors: {errors}")
+        if problems:
+            pytest.fail("; ".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def guarded_page(shared_context):
+    page = shared_context.new_page()
+    guard = GuardedPage(page)
+    yield guard
+    page.close()
+    guard.check()
+
+
+# --- the emulator ---------------------------------------------------------------------
+
+class Emulator:
+    def __init__(self, url: str, process: subprocess.Popen, log: Path):
+        self.url = url.rstrip("/")
+        self.api_base = self.url + "/v1/avatar-session"
+        self.process = process
+        self.log = log
+
+    def call(self, method: str, path: str, body=None, timeout: float = 10):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as exc:
+            raise AssertionError(f"{method} {path} -> {exc.code}: {exc.read()[:300]!r}") from None
+        return json.loads(raw) if raw else None
+
+    def reset(self):
+        return self.call("POST", "/__test__/reset")
+
+    def fault(self, route: str, count: int = 1, **kwargs):
+        return self.call("POST", "/__test__/faults", {"route": route, "count": count, **kwargs})
+
+    def requests(self) -> list[dict]:
+        return self.call("GET", "/__test__/requests")
+
+    def sessions(self) -> list[dict]:
+        return self.call("GET", "/__test__/sessions")
+
+    def session(self, session_id: str) -> dict:
+        return self.call("GET", f"/__test__/sessions/{session_id}")
+
+    def expire(self, session_id: str):
+        return self.call("POST", f"/__test__/sessions/{session_id}/expire")
+
+    def drop_media(self, session_id: str):
+        return self.call("POST", f"/__test__/sessions/{session_id}/drop-media")
+
+
+def start_emulator(tmp_dir: Path, *extra: str) -> Emulator:
+    log = tmp_dir / "emulator.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kaltura_avatar_emulator", "--port", "0", "--test-controls",
+         "--mount", f"/e2e={PAGES}", *extra],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=log.open("w"), text=True,
+    )
+    line = process.stdout.readline()
+    match = re.search(r"Serving on (http://\S+)", line)
+    if not match:
+        process.kill()
+        raise RuntimeError(f"emulator did not start: {line!r}\n{log.read_text()[-2000:]}")
+    return Emulator(match.group(1), process, log)
+
+
+def stop_emulator(emulator: Emulator) -> None:
+    emulator.process.terminate()
+    try:
+        emulator.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        emulator.process.kill()
+
+
+@pytest.fixture(scope="session")
+def vendor():
+    """The browser runtime and a fresh SDK wheel (a no-op when up to date)."""
+    import build_vendor
+
+    build_vendor.build(ROOT / "static" / "vendor")
+
+
+@pytest.fixture(scope="session")
+def emulator_process(vendor, tmp_path_factory):
+    emulator = start_emulator(tmp_path_factory.mktemp("emulator"))
+    yield emulator
+    stop_emulator(emulator)
+
+
+@pytest.fixture
+def emulator(emulator_process):
+    emulator_process.reset()
+    return emulator_process
+
+
+# --- Python in the page ---------------------------------------------------------------
+
+class PyError(AssertionError):
+    def __init__(self, info: dict):
+        self.type = info.get("type")
+        self.code = info.get("code")
+        self.error = info.get("error")
+        super().__init__(f"{self.type}: {self.error}\n{info.get('traceback', '')}")
+
+
+class PyPage:
+    def __init__(self, guard: GuardedPage, emulator: Emulator):
+        self.guard = guard
+        self.page = guard.page
+        self.emulator = emulator
+
+    def run(self, code: str, timeout_ms: float = 30_000):
+        """Run async Python in the page; return the last expression's value (JSON)."""
+        raw = self.page.evaluate(
+            """([code, ms]) => Promise.race([
+                 window.pyRun(code),
+                 new Promise((_, no) => setTimeout(() => no(new Error(`pyRun timed out after ${ms} ms`)), ms)),
+               ])""",
+            [textwrap.dedent(code), timeout_ms],
+        )
+        info = json.loads(raw)
+        if not info["ok"]:
+            raise PyError(info)
+        return info["value"]
+
+    def allow_console_error(self, pattern: str) -> None:
+        self.guard.allow_console_error(pattern)
+
+
+def open_harness(guard: GuardedPage, emulator: Emulator) -> PyPage:
+    guard.page.goto(emulator.url + "/e2e/harness.html")
+    guard.page.wait_for_selector("body[data-ready=true]", state="attached", timeout=BOOT_TIMEOUT_MS)
+    return PyPage(guard, emulator)
+
+
+@pytest.fixture
+def py(guarded_page, emulator) -> PyPage:
+    return open_harness(guarded_page, emulator)
