@@ -1,0 +1,52 @@
+"""scripts/build_vendor.py: the SDK wheel and the rewritten Pyodide lock (no network)."""
+
+import hashlib
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import build_vendor  # noqa: E402
+
+
+def test_sdk_wheel_holds_the_package_and_is_deterministic(tmp_path):
+    first = build_vendor.build_sdk_wheel(tmp_path)
+    digest = hashlib.sha256(first.read_bytes()).hexdigest()
+    second = build_vendor.build_sdk_wheel(tmp_path)
+    assert hashlib.sha256(second.read_bytes()).hexdigest() == digest
+    with zipfile.ZipFile(first) as zf:
+        names = zf.namelist()
+        assert "kaltura_avatar/__init__.py" in names
+        assert "kaltura_avatar/py.typed" in names
+        assert not [n for n in names if "__pycache__" in n or n.startswith("kaltura_avatar_emulator")]
+        record = zf.read(next(n for n in names if n.endswith("RECORD"))).decode()
+        assert all(name in record for name in names)
+
+
+def make_wheel(folder: Path, name: str, version: str, requires: list[str], top: str) -> Path:
+    path = folder / f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(f"{top}/__init__.py", "")
+        meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        meta += "".join(f"Requires-Dist: {r}\n" for r in requires)
+        zf.writestr(f"{name.replace('-', '_')}-{version}.dist-info/METADATA", meta)
+    return path
+
+
+def test_lock_lists_exactly_the_shipped_wheels_with_their_hashes(tmp_path):
+    a = make_wheel(tmp_path, "Alpha_Pkg", "1.0", ["beta>=2", "gamma; extra == 'x'", "missing"], "alpha")
+    make_wheel(tmp_path, "beta", "2.1", [], "beta")
+    build_vendor.write_lock(tmp_path, {"python": "3.14.2"})
+    lock = json.loads((tmp_path / "pyodide-lock.json").read_text())
+    assert lock["info"] == {"python": "3.14.2"}
+    assert sorted(lock["packages"]) == ["alpha-pkg", "beta"]
+    alpha = lock["packages"]["alpha-pkg"]
+    assert alpha["file_name"] == a.name
+    assert alpha["sha256"] == hashlib.sha256(a.read_bytes()).hexdigest()
+    assert alpha["imports"] == ["alpha"]
+    # Extras and packages that are not shipped are not dependencies in the browser.
+    assert alpha["depends"] == ["beta"]
+    assert alpha["install_dir"] == "site" and alpha["package_type"] == "package"
