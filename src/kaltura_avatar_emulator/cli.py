@@ -13,6 +13,8 @@ from aiohttp import web
 from . import __doc__ as PACKAGE_DOC
 from .app import build_app
 from .config import Settings, default_root
+from .tts import TtsUnavailable, find_espeak
+from .turn import TurnUnavailable
 
 
 def parse_mount(value: str) -> tuple[str, Path]:
@@ -76,6 +78,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 async def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM; print the ready line once bound."""
+    find_espeak()  # no TTS engine is a startup error, not silent audio
     app = build_app(settings)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
@@ -99,12 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("aiortc").setLevel(logging.WARNING)
     logging.getLogger("aioice").setLevel(logging.WARNING)
-    try:
-        settings = settings_from_args(args)
-    except SystemExit:
-        raise
+    settings = settings_from_args(args)
     try:
         asyncio.run(serve(settings))
+    except (TtsUnavailable, TurnUnavailable) as exc:
+        print(f"kaltura_avatar_emulator: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"kaltura_avatar_emulator: cannot start: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,104 @@
+"""Test-control state: injected faults per route and the request log, applied by one middleware."""
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from . import redact
+from .bodies import describe
+
+ROUTES = {
+    "create", "init-client", "say-text", "say-audio", "interrupt", "keep-alive", "end",
+    "whep-post", "whep-patch", "whep-delete", "create-avatar-session",
+}
+_SESSION_ROUTE = re.compile(r"^/v1/avatar-session/[^/]+/([a-z-]+)/?$")
+
+
+def route_name(method: str, path: str) -> str | None:
+    """Which fault-injectable route a request is, if any."""
+    if method == "POST" and path.rstrip("/") in ("/v1/avatar-session", "/v1/avatar-session/create"):
+        return "create"
+    if method == "POST" and (m := _SESSION_ROUTE.match(path)) and m.group(1) in ROUTES:
+        return m.group(1)
+    if path.startswith("/rtc/v1/whep"):
+        return {"POST": "whep-post", "PATCH": "whep-patch", "DELETE": "whep-delete"}.get(method)
+    if path.rstrip("/") == "/api/create-avatar-session" and method in ("GET", "POST"):
+        return "create-avatar-session"
+    return None
+
+
+@dataclass
+class Fault:
+    count: int
+    status: int | None = None
+    hang: float = 0.0
+    drop: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+    body: object = None
+
+
+@dataclass
+class TestState:
+    faults: dict[str, deque[Fault]] = field(default_factory=dict)
+    requests: deque[dict] = field(default_factory=lambda: deque(maxlen=2000))
+
+    def add_fault(self, route: str, fault: Fault) -> None:
+        self.faults.setdefault(route, deque()).append(fault)
+
+    def take_fault(self, route: str) -> Fault | None:
+        queue = self.faults.get(route)
+        if not queue:
+            return None
+        fault = queue[0]
+        fault.count -= 1
+        if fault.count <= 0:
+            queue.popleft()
+        return fault
+
+    def clear(self) -> None:
+        self.faults.clear()
+        self.requests.clear()
+
+
+def make_middleware(state: TestState, body_limit: int):
+    """Log every non-test request, then apply the next fault queued for its route."""
+
+    @web.middleware
+    async def test_controls(request: web.Request, handler) -> web.StreamResponse:
+        if request.path.startswith("/__test__/") or request.method == "OPTIONS":
+            return await handler(request)
+        raw = b""
+        if request.can_read_body and (request.content_length or 0) <= body_limit:
+            try:
+                raw = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                raw = b""
+        state.requests.append({
+            "t": time.time(),
+            "method": request.method,
+            "path": request.path,
+            "query": redact.body(dict(request.query)),
+            "headers": redact.headers(request.headers),
+            "body": redact.body(describe(request, raw)),
+        })
+        route = route_name(request.method, request.path)
+        fault = state.take_fault(route) if route else None
+        if fault is None:
+            return await handler(request)
+        if fault.hang:
+            await asyncio.sleep(fault.hang)
+        if fault.drop:
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError()  # nothing is written to a dropped connection
+        if fault.status is None:
+            return await handler(request)
+        body = fault.body if fault.body is not None else {"success": False, "error": "Injected fault"}
+        return web.json_response(body, status=fault.status, headers=fault.headers)
+
+    return test_controls

@@ -1,0 +1,85 @@
+"""The tracks a WHEP viewer receives: the rendered face (25 fps) and the speech (Opus, 20 ms frames)."""
+from __future__ import annotations
+
+import asyncio
+import fractions
+import random
+import time
+from collections.abc import Callable
+
+import av
+from aiortc import MediaStreamTrack
+
+from .audio import RATE
+from .render import MOUTH_LEVELS, FaceFrames
+from .speech import FRAME_SAMPLES, Speaker
+
+FPS = 25
+VIDEO_CLOCK = 90000
+VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK)
+AUDIO_TIME_BASE = fractions.Fraction(1, RATE)
+LOUD_RMS = 0.16  # RMS at which the mouth is wide open
+BLINK_S = 0.15
+
+
+class _Paced:
+    """Wall-clock pacing shared by both tracks: sleep until the next timestamp is due."""
+
+    _start: float | None = None
+    _ts: int = 0
+
+    async def _next_ts(self, step: int, clock: int) -> int:
+        if self._start is None:
+            self._start = time.monotonic()
+            self._ts = 0
+            return 0
+        self._ts += step
+        wait = self._start + self._ts / clock - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        elif wait < -0.5:  # fell far behind (stall): resync rather than burst
+            self._start = time.monotonic() - self._ts / clock
+        return self._ts
+
+
+class AvatarVideoTrack(_Paced, MediaStreamTrack):
+    kind = "video"
+
+    def __init__(self, frames: FaceFrames, speaker: Speaker, on_frame: Callable[[], None]):
+        super().__init__()
+        self._frames = frames
+        self._speaker = speaker
+        self._on_frame = on_frame
+        self._next_blink = time.monotonic() + random.uniform(1.0, 3.0)
+
+    def _eyes_closed(self, now: float) -> bool:
+        if now >= self._next_blink + BLINK_S:
+            self._next_blink = now + random.uniform(2.5, 5.5)
+        return self._next_blink <= now
+
+    async def recv(self) -> av.VideoFrame:
+        pts = await self._next_ts(VIDEO_CLOCK // FPS, VIDEO_CLOCK)
+        loudness = min(1.0, self._speaker.level / LOUD_RMS) ** 0.7
+        mouth = int(round(loudness * (MOUTH_LEVELS - 1)))
+        frame = av.VideoFrame.from_ndarray(self._frames.pick(mouth, self._eyes_closed(time.monotonic())), format="yuv420p")
+        frame.pts = pts
+        frame.time_base = VIDEO_TIME_BASE
+        self._on_frame()
+        return frame
+
+
+class AvatarAudioTrack(_Paced, MediaStreamTrack):
+    kind = "audio"
+
+    def __init__(self, speaker: Speaker):
+        super().__init__()
+        self._speaker = speaker
+
+    async def recv(self) -> av.AudioFrame:
+        pts = await self._next_ts(FRAME_SAMPLES, RATE)
+        pcm = self._speaker.next_frame()
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = RATE
+        frame.pts = pts
+        frame.time_base = AUDIO_TIME_BASE
+        return frame

@@ -1,0 +1,98 @@
+"""The /__test__/ routes (registered only with --test-controls)."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from .bodies import json_body
+from .errors import ApiError
+from .faults import ROUTES, Fault
+from .sessions import Session
+from .state import emulator
+
+
+def _session(request: web.Request) -> Session:
+    session = emulator(request).sessions.get(request.match_info["sid"])
+    if session is None:
+        raise ApiError(404, "Session not found")
+    return session
+
+
+async def add_fault(request: web.Request) -> web.Response:
+    body = await json_body(request)
+    route = body.get("route")
+    if route not in ROUTES:
+        raise ApiError(400, f"route must be one of {sorted(ROUTES)}")
+    try:
+        fault = Fault(
+            count=int(body.get("count", 1)),
+            status=int(body["status"]) if body.get("status") is not None else None,
+            hang=float(body.get("hang") or 0.0),
+            drop=bool(body.get("drop", False)),
+            headers={str(k): str(v) for k, v in (body.get("headers") or {}).items()},
+            body=body.get("body"),
+        )
+    except (TypeError, ValueError, AttributeError):
+        raise ApiError(400, "Invalid fault") from None
+    if fault.status is None and not fault.hang and not fault.drop:
+        fault.status = 500
+    emulator(request).test.add_fault(route, fault)
+    return web.json_response({"success": True})
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    faults = emulator(request).test.faults
+    return web.json_response({r: [vars(f) for f in q] for r, q in faults.items() if q})
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    emulator(request).test.faults.clear()
+    return web.json_response({"success": True})
+
+
+async def expire(request: web.Request) -> web.Response:
+    await emulator(request).sessions.end(_session(request), "idle-timeout")
+    return web.json_response({"success": True})
+
+
+async def drop_media(request: web.Request) -> web.Response:
+    await emulator(request).sessions.drop_viewer(_session(request))
+    return web.json_response({"success": True})
+
+
+async def list_sessions(request: web.Request) -> web.Response:
+    return web.json_response([s.state() for s in emulator(request).sessions.sessions.values()])
+
+
+async def show_session(request: web.Request) -> web.Response:
+    return web.json_response(_session(request).state())
+
+
+async def list_requests(request: web.Request) -> web.Response:
+    return web.json_response(list(emulator(request).test.requests))
+
+
+async def clear_requests(request: web.Request) -> web.Response:
+    emulator(request).test.requests.clear()
+    return web.json_response({"success": True})
+
+
+async def reset(request: web.Request) -> web.Response:
+    emu = emulator(request)
+    await emu.sessions.end_all("reset")
+    emu.sessions.sessions.clear()
+    emu.test.clear()
+    return web.json_response({"success": True})
+
+
+def add_test_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_post("/__test__/faults", add_fault)
+    r.add_get("/__test__/faults", list_faults)
+    r.add_delete("/__test__/faults", clear_faults)
+    r.add_post("/__test__/sessions/{sid}/expire", expire)
+    r.add_post("/__test__/sessions/{sid}/drop-media", drop_media)
+    r.add_get("/__test__/sessions", list_sessions)
+    r.add_get("/__test__/sessions/{sid}", show_session)
+    r.add_get("/__test__/requests", list_requests)
+    r.add_delete("/__test__/requests", clear_requests)
+    r.add_post("/__test__/reset", reset)

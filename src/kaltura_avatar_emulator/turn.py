@@ -1,0 +1,50 @@
+"""A local coturn (Debian `turnserver`) on port 80 UDP+TCP, for relay-only tests (`--turn`)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+
+log = logging.getLogger("kaltura_avatar_emulator")
+
+STARTUP_S = 0.5
+STOP_TIMEOUT = 3.0
+
+
+class TurnUnavailable(RuntimeError):
+    pass
+
+
+class Coturn:
+    def __init__(self, host: str, username: str, credential: str, port: int = 80):
+        self.host, self.username, self.credential, self.port = host, username, credential, port
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        exe = shutil.which("turnserver")
+        if not exe:
+            raise TurnUnavailable("--turn needs coturn's turnserver (Debian: apt-get install coturn)")
+        self.proc = await asyncio.create_subprocess_exec(
+            exe, "-n", f"--listening-ip={self.host}", f"--relay-ip={self.host}",
+            f"--listening-port={self.port}", "--lt-cred-mech", f"--user={self.username}:{self.credential}",
+            "--realm=kaltura-avatar-emulator", "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers",
+            "--min-port=49160", "--max-port=49300", "--log-file=stdout", "--simple-log",
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await asyncio.wait_for(self.proc.wait(), STARTUP_S)
+        except asyncio.TimeoutError:
+            log.info("coturn listening on %s:%d (udp+tcp)", self.host, self.port)
+            return
+        err = (await self.proc.stderr.read()).decode(errors="replace")[-300:] if self.proc.stderr else ""
+        raise TurnUnavailable(f"turnserver exited at once (port {self.port} needs root): {err}")
+
+    async def stop(self) -> None:
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        self.proc.terminate()
+        try:
+            await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT)
+        except asyncio.TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()

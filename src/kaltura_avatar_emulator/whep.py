@@ -1,0 +1,157 @@
+"""WHEP egress: POST an offer -> 201 answer + Location + ETag; trickle PATCH; DELETE."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aioice.ice
+from aiohttp import web
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.sdp import candidate_from_sdp
+
+from .bodies import read_limited
+from .errors import ApiError
+from .media import AvatarAudioTrack, AvatarVideoTrack
+from .render import face_frames
+from .sessions import RETRY_AFTER_S, Session, Viewer, close_pc
+from .state import emulator
+
+log = logging.getLogger("kaltura_avatar_emulator")
+
+WHEP_PATH = "/rtc/v1/whep/"
+RESOURCE_PATH = "/rtc/v1/whep/resource/"
+SDP_LIMIT = 64 * 1024
+NEGOTIATE_TIMEOUT = 10.0
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def use_loopback_candidates(bind_host: str) -> None:
+    """aioice never offers 127.0.0.1; a server on loopback must, or nothing can connect."""
+    original = aioice.ice.get_host_addresses
+    if getattr(original, "_emulator_patched", False):
+        return
+
+    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        if bind_host in LOOPBACK:
+            return ["127.0.0.1"] if use_ipv4 else []
+        return (["127.0.0.1"] if use_ipv4 else []) + original(use_ipv4, use_ipv6)
+
+    host_addresses._emulator_patched = True  # type: ignore[attr-defined]
+    aioice.ice.get_host_addresses = host_addresses
+
+
+def is_mdns_candidate(line: str) -> bool:
+    bits = line.split()
+    return len(bits) > 4 and bits[4].endswith(".local")
+
+
+def strip_mdns(sdp: str) -> str:
+    """Drop `.local` candidates: aiortc spends about 1 s resolving each."""
+    lines = sdp.splitlines()
+    kept = [ln for ln in lines if not (ln.startswith("a=candidate:") and is_mdns_candidate(ln))]
+    return "\r\n".join(kept) + "\r\n"
+
+
+def _find_resource(request: web.Request) -> tuple[Session, Viewer]:
+    rid = request.match_info["rid"]
+    for session in emulator(request).sessions.sessions.values():
+        if session.viewer is not None and session.viewer.resource_id == rid:
+            return session, session.viewer
+    raise ApiError(404, "No such WHEP resource")
+
+
+async def _negotiate(session: Session, offer_sdp: str) -> RTCPeerConnection:
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+        frames = await asyncio.to_thread(face_frames, session.avatar)
+        for transceiver in pc.getTransceivers():
+            if transceiver.kind == "video":
+                pc.addTrack(AvatarVideoTrack(frames, session.speaker, session.count_frame))
+            elif transceiver.kind == "audio":
+                pc.addTrack(AvatarAudioTrack(session.speaker))
+        await pc.setLocalDescription(await pc.createAnswer())
+    except BaseException:
+        await close_pc(pc)
+        raise
+    return pc
+
+
+async def whep_post(request: web.Request) -> web.Response:
+    emu = emulator(request)
+    if request.content_type != "application/sdp":
+        raise ApiError(415, "Content-Type must be application/sdp")
+    session = emu.sessions.get(request.query.get("stream", ""))
+    if session is None or not session.active:
+        raise ApiError(404, "Stream not found")
+    if session.viewer is not None:
+        if session.viewer.alive:
+            raise ApiError(409, "Stream already has a viewer", {"Retry-After": str(RETRY_AFTER_S)})
+        await emu.sessions.drop_viewer(session)
+    offer = (await read_limited(request, SDP_LIMIT)).decode(errors="replace")
+    if "m=" not in offer:
+        raise ApiError(400, "Body must be an SDP offer")
+    try:
+        pc = await asyncio.wait_for(_negotiate(session, strip_mdns(offer)), NEGOTIATE_TIMEOUT)
+    except asyncio.TimeoutError:
+        raise ApiError(503, "Negotiation timed out", {"Retry-After": "1"}) from None
+    except ValueError as exc:
+        raise ApiError(400, f"Bad SDP offer: {exc}") from None
+    if not session.active or session.viewer is not None:  # ended or raced by another viewer meanwhile
+        await close_pc(pc)
+        raise ApiError(404 if not session.active else 409, "Stream not available")
+    viewer = Viewer(pc)
+    session.viewer = viewer
+
+    @pc.on("connectionstatechange")
+    async def on_state() -> None:
+        if pc.connectionState == "failed" and session.viewer is viewer:
+            await emu.sessions.drop_viewer(session)
+
+    return web.Response(
+        status=201,
+        body=pc.localDescription.sdp.encode(),
+        headers={
+            "Content-Type": "application/sdp",
+            "Location": RESOURCE_PATH + viewer.resource_id,
+            "ETag": viewer.etag,
+        },
+    )
+
+
+async def whep_patch(request: web.Request) -> web.Response:
+    _, viewer = _find_resource(request)
+    if request.content_type != "application/trickle-ice-sdpfrag":
+        raise ApiError(415, "Content-Type must be application/trickle-ice-sdpfrag")
+    if_match = request.headers.get("If-Match")
+    if if_match and if_match.strip() not in ("*", viewer.etag):
+        raise ApiError(412, "ETag does not match")
+    frag = (await read_limited(request, SDP_LIMIT)).decode(errors="replace")
+    transceivers = viewer.pc.getTransceivers()
+    mid = transceivers[0].mid if transceivers else "0"
+    for line in frag.splitlines():
+        line = line.strip()
+        if line.startswith("a=mid:"):
+            mid = line[6:]
+        elif line.startswith("a=candidate:") and not is_mdns_candidate(line):
+            try:
+                candidate = candidate_from_sdp(line[len("a=candidate:"):])
+            except (AssertionError, ValueError, IndexError):
+                raise ApiError(400, "Bad candidate line") from None
+            candidate.sdpMid = mid
+            await viewer.pc.addIceCandidate(candidate)
+    return web.Response(status=204)
+
+
+async def whep_delete(request: web.Request) -> web.Response:
+    session, _ = _find_resource(request)
+    await emulator(request).sessions.drop_viewer(session)
+    return web.Response(status=200)
+
+
+def add_whep_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_post(WHEP_PATH, whep_post)
+    r.add_post(WHEP_PATH.rstrip("/"), whep_post)
+    r.add_patch(RESOURCE_PATH + "{rid}", whep_patch)
+    r.add_delete(RESOURCE_PATH + "{rid}", whep_delete)
