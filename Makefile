@@ -31,8 +31,9 @@ $(VENV)/.installed: pyproject.toml
 vendor: $(VENV)/.installed
 	$(PY) scripts/build_vendor.py
 
-bench: setup
+bench: setup-test
 	$(PY) bench/bench_emulator.py
+	$(PY) bench/bench_boot.py
 
 clean:
 	rm -rf $(VENV) .cache static/vendor dist
