@@ -1,0 +1,131 @@
+"""The small interfaces the core needs from the outside world.
+
+``browser.py`` implements them with browser APIs; unit tests implement them with fakes.
+Everything else in the package is plain Python that runs the same on CPython and Pyodide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class TransportError(Exception):
+    """The request got no HTTP response: network failure, abort or timeout."""
+
+    def __init__(self, message: str, *, timeout: bool = False) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
+    body: str = ""
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+class HttpClient(Protocol):
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | str | None,
+        timeout: float,
+        keepalive: bool = False,
+    ) -> HttpResponse:
+        """Send one request (redirects followed); raise ``TransportError`` when no response came."""
+
+    def send_and_forget(
+        self, method: str, url: str, *, headers: Mapping[str, str], body: bytes | str | None
+    ) -> None:
+        """Start a request that outlives the page (``fetch`` with ``keepalive``), synchronously."""
+
+
+@dataclass
+class MediaStats:
+    frames_decoded: int | None = None  # inbound-rtp video
+    audio_level: float | None = None  # inbound-rtp audio, 0..1 (only while rendered unmuted)
+
+
+class PeerConnection(Protocol):
+    async def create_offer(self) -> str:
+        """``createOffer`` + ``setLocalDescription``; return the offer SDP (no gathering wait)."""
+
+    async def set_answer(self, sdp: str) -> None: ...
+
+    async def stats(self) -> MediaStats: ...
+
+    def close(self) -> None:
+        """Close at once; no callback fires after this."""
+
+
+@dataclass
+class PeerCallbacks:
+    # (candidate line without "a=", sdpMid, sdpMLineIndex); (None, None, None) at the end of gathering
+    on_candidate: Callable[[str | None, str | None, int | None], None]
+    # RTCPeerConnection.connectionState: new, connecting, connected, disconnected, failed, closed
+    on_state: Callable[[str], None]
+    # the remote MediaStream (opaque) once a track arrived
+    on_stream: Callable[[Any], None]
+
+
+class PeerConnectionFactory(Protocol):
+    def __call__(
+        self, *, ice_servers: list[dict[str, Any]], ice_transport_policy: str, callbacks: PeerCallbacks
+    ) -> PeerConnection:
+        """A recvonly (video + audio, max-bundle) peer connection."""
+
+
+class MediaView(Protocol):
+    """The avatar's ``<video>`` element."""
+
+    def attach(self, container_id: str) -> None:
+        """Put the one element in the container (create it, or move it); raise
+        ``AvatarError(INVALID_CONFIGURATION)`` when there is no such container."""
+
+    def show(self, stream: Any) -> None:
+        """Play ``stream`` (now, or as soon as the element is attached)."""
+
+    async def play(self) -> None:
+        """Start playback with sound; if autoplay with sound is refused, play muted, warn and
+        unmute at the next user gesture."""
+
+    @property
+    def audible(self) -> bool:
+        """True while the stream is rendered unmuted (so inbound-rtp ``audioLevel`` is live)."""
+
+    def detach(self) -> None:
+        """Remove the element and release everything it holds."""
+
+
+class AudioMeter(Protocol):
+    """Level of a stream's audio measured without the element (WebAudio analyser)."""
+
+    def level(self) -> float: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Platform:
+    """Everything the session needs from its host, injected as one object."""
+
+    http: HttpClient
+    create_peer: PeerConnectionFactory
+    create_view: Callable[[], MediaView]
+    create_meter: Callable[[Any], AudioMeter]
+    # page lifecycle: register a synchronous pagehide callback; returns the unsubscribe function
+    on_pagehide: Callable[[Callable[[], None]], Callable[[], None]]
+    # bytes of a JS Blob/File; raise AvatarError(INVALID_CONFIGURATION) for anything else
+    read_blob: Callable[[Any], Awaitable[bytes]]
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    clock: Callable[[], float] = time.monotonic

@@ -1,0 +1,86 @@
+"""The backoff schedule and the retry loop (``sleep`` and ``clock`` injected).
+
+An attempt either returns, raises ``AvatarError`` (final: never retried, e.g. any 4xx), or
+raises ``Retryable`` (429, 5xx, network error, timeout) carrying the error to report when
+the attempts run out and the server's ``Retry-After``, which is honoured.
+
+>>> backoff_delays(RetryConfig(max_attempts=4, initial_delay_ms=500, max_delay_ms=1500))
+[0.5, 1.0, 1.5]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from email.utils import parsedate_to_datetime
+from typing import TypeVar
+
+from .config import RetryConfig
+from .errors import AvatarError
+from .log import logger
+
+T = TypeVar("T")
+RETRY_AFTER_CAP_S = 30.0  # a longer Retry-After is waited as this long
+
+
+class Retryable(Exception):
+    def __init__(self, error: AvatarError, retry_after: float | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retry_after = retry_after
+
+
+def backoff_delays(config: RetryConfig) -> list[float]:
+    """Seconds to wait before attempt 2, 3, ... ``max_attempts``."""
+    return [
+        min(config.initial_delay_ms * config.backoff_multiplier**i, config.max_delay_ms) / 1000
+        for i in range(config.max_attempts - 1)
+    ]
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` in seconds from now (delta-seconds or an HTTP date), ``None`` if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - (time.time() if now is None else now)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP_S)
+
+
+async def with_retries(
+    attempt: Callable[[int], Awaitable[T]],
+    config: RetryConfig,
+    *,
+    what: str,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    """Run ``attempt(n)`` for n = 1.. ``max_attempts``; the final error carries ``details.attempts``."""
+    delays = backoff_delays(config)
+    for n in range(1, config.max_attempts + 1):
+        try:
+            return await attempt(n)
+        except AvatarError as err:
+            _add_attempts(err, n)
+            raise
+        except Retryable as retry:
+            if n == config.max_attempts:
+                _add_attempts(retry.error, n)
+                raise retry.error from None
+            delay = max(delays[n - 1], retry.retry_after or 0.0)
+            logger.debug("%s: attempt %d failed (%s); retrying in %.2f s", what, n, retry.error.message, delay)
+            await sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _add_attempts(err: AvatarError, n: int) -> None:
+    if isinstance(err.details, dict):
+        err.details.setdefault("attempts", n)

@@ -1,0 +1,114 @@
+"""Speech: turn ids, splitting long text into one turn, and the speaking detector.
+
+The Control API has no event channel, so speaking is detected from the audio the page
+receives: a level in 0..1 sampled about every 100 ms feeds ``SpeakingDetector``.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+import time
+
+MAX_TEXT = 1000  # the server refuses longer say-text bodies
+
+_SENTENCE_END = re.compile(r"(?<=[.!?\u2026\u3002\uff01\uff1f])[\"')\]\u201d\u2019]*\s+")
+
+
+def new_turn_id(now_ms: int | None = None) -> str:
+    """``turn-<ms>-<9 base36 chars>``, the seed's shape."""
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=9))
+    return f"turn-{now_ms}-{suffix}"
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Pieces of at most ``limit`` characters, cut at sentence ends (else at spaces, else hard).
+
+    Joining the pieces with single spaces gives the text back, whitespace between pieces aside.
+    """
+    if len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for sentence in _sentences(text):
+        for part in _fit(sentence, limit):
+            joined = f"{current} {part}" if current else part
+            if len(joined) <= limit:
+                current = joined
+            else:
+                pieces.append(current)
+                current = part
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if s]
+
+
+def _fit(sentence: str, limit: int) -> list[str]:
+    """A sentence longer than ``limit`` cut at the last space before it (or hard)."""
+    parts = []
+    while len(sentence) > limit:
+        cut = sentence.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        parts.append(sentence[:cut].rstrip())
+        sentence = sentence[cut:].lstrip()
+    if sentence:
+        parts.append(sentence)
+    return parts
+
+
+class SpeakingDetector:
+    """Hysteresis over audio levels: one start/end pair per utterance.
+
+    Speaking starts at the first level >= ``start_level``; it ends once the level stays below
+    ``stop_level`` for ``hold_s`` (longer than the pauses between words and phrases, short
+    enough to end within a second). After ``interrupt()`` a start needs silence first, so the
+    last buffered audio of an interrupted turn cannot start it again.
+    """
+
+    def __init__(self, start_level: float = 0.02, stop_level: float = 0.01, hold_s: float = 0.6) -> None:
+        if not 0 <= stop_level <= start_level:
+            raise ValueError("need 0 <= stop_level <= start_level")
+        self.start_level = start_level
+        self.stop_level = stop_level
+        self.hold_s = hold_s
+        self.speaking = False
+        self._quiet_since: float | None = None
+        self._need_silence = False
+
+    def update(self, t: float, level: float) -> str | None:
+        """Feed one sample; return ``"start"``, ``"end"`` or ``None``."""
+        if self._need_silence:
+            if level < self.stop_level:
+                self._need_silence = False
+            return None
+        if not self.speaking:
+            if level >= self.start_level:
+                self.speaking, self._quiet_since = True, None
+                return "start"
+            return None
+        if level >= self.stop_level:
+            self._quiet_since = None
+            return None
+        if self._quiet_since is None:
+            self._quiet_since = t
+        if t - self._quiet_since >= self.hold_s:
+            self.speaking, self._quiet_since = False, None
+            return "end"
+        return None
+
+    def interrupt(self) -> str | None:
+        """Speech was cut: ``"end"`` if it was speaking."""
+        self._need_silence = True
+        return self.stop()
+
+    def stop(self) -> str | None:
+        was = self.speaking
+        self.speaking, self._quiet_since = False, None
+        return "end" if was else None

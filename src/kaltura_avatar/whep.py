@@ -1,0 +1,207 @@
+"""WHEP (WebRTC-HTTP Egress) client: ICE servers from ``turn``, the offer POST, the answer's
+``Location``/``ETag``, trickle ICE over PATCH, and DELETE (protocol.md section 2).
+
+WHEP statuses: 201 answer; 404 no such session (never retried); 409 the stream already has a
+viewer and 5xx (retried, ``Retry-After`` honoured); anything else fails at once. Every failure
+is ``AvatarError(RTC_CONNECTION_FAILED)`` with ``details.status``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urljoin
+
+from .config import RetryConfig
+from .control import Turn
+from .errors import AvatarError, AvatarErrorCode
+from .log import logger
+from .ports import HttpClient, TransportError
+from .retry import Retryable, parse_retry_after, with_retries
+
+SDP = "application/sdp"
+SDPFRAG = "application/trickle-ice-sdpfrag"
+NO_TRICKLE = (405, 422, 501)
+MAX_REDIRECTS = 3
+
+
+def ice_servers(turn: Turn | None) -> list[dict[str, Any]]:
+    """One ICE server entry with the four TURN URLs protocol.md 2.1 derives from a bare host."""
+    if turn is None:
+        return []
+    host = turn.url.strip()
+    for prefix in ("turns:", "turn:"):
+        if host.lower().startswith(prefix):
+            host = host[len(prefix):]
+            break
+    host = host.rstrip("/")
+    if not host:
+        return []
+    urls = [
+        f"turn:{host}:80?transport=udp",
+        f"turn:{host}:443?transport=udp",
+        f"turn:{host}:80?transport=tcp",
+        f"turns:{host}:443?transport=tcp",
+    ]
+    return [{"urls": urls, "username": turn.username, "credential": turn.credential}]
+
+
+def rtc_error(message: str, **details: Any) -> AvatarError:
+    return AvatarError(AvatarErrorCode.RTC_CONNECTION_FAILED, message, {"route": "whep", **details})
+
+
+class WhepResource:
+    """A negotiated WHEP session: where to PATCH candidates and what to DELETE."""
+
+    def __init__(self, http: HttpClient, location: str | None, etag: str | None, timeout: float) -> None:
+        self._http = http
+        self.location = location
+        self.etag = etag
+        self._timeout = timeout
+        self.trickle = location is not None
+        self.deleted = False
+
+    async def patch(self, fragment: str) -> None:
+        """Send trickle candidates; a 405/422/501 (or no ``Location``) turns trickling off."""
+        if not self.trickle or self.deleted:
+            return
+        headers = {"Content-Type": SDPFRAG}
+        if self.etag:
+            headers["If-Match"] = self.etag
+        try:
+            response = await self._http.request(
+                "PATCH", self.location, headers=headers, body=fragment, timeout=self._timeout
+            )
+        except TransportError as exc:
+            logger.debug("WHEP PATCH failed: %s", exc)
+            return
+        if response.status in NO_TRICKLE:
+            logger.debug("WHEP server takes no trickle (%d); candidates stay in checks", response.status)
+            self.trickle = False
+        elif response.status >= 300:
+            logger.debug("WHEP PATCH answered %d", response.status)
+
+    async def delete(self) -> None:
+        """Best effort: the resource is released whatever the answer."""
+        if self.location is None or self.deleted:
+            return
+        self.deleted = True
+        try:
+            response = await self._http.request(
+                "DELETE", self.location, headers={}, body=None, timeout=self._timeout
+            )
+            logger.debug("WHEP DELETE -> %d", response.status)
+        except TransportError as exc:
+            logger.debug("WHEP DELETE failed: %s", exc)
+
+    def delete_now(self) -> None:
+        """DELETE that outlives the page (pagehide)."""
+        if self.location is not None and not self.deleted:
+            self.deleted = True
+            self._http.send_and_forget("DELETE", self.location, headers={}, body=None)
+
+
+async def negotiate(
+    http: HttpClient,
+    whep_url: str,
+    offer_sdp: str,
+    retry: RetryConfig,
+    *,
+    timeout: float,
+    sleep: Callable[[float], Awaitable[None]],
+) -> tuple[str, WhepResource]:
+    """POST the offer; return the answer SDP and the resource (``Location`` resolved against the URL)."""
+
+    async def attempt(n: int) -> tuple[str, WhepResource]:
+        url = whep_url
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                response = await http.request(
+                    "POST", url, headers={"Content-Type": SDP}, body=offer_sdp, timeout=timeout
+                )
+            except TransportError as exc:
+                raise Retryable(rtc_error(f"WHEP offer failed: {exc}", status=None)) from None
+            location = response.header("Location")
+            if response.status in (307, 308) and location:
+                url = urljoin(url, location)
+                continue
+            break
+        status = response.status
+        logger.debug("WHEP POST -> %d (attempt %d)", status, n)
+        if status in (200, 201) and response.body.strip():
+            resource = WhepResource(
+                http, urljoin(url, location) if location else None, response.header("ETag"), timeout
+            )
+            if location is None:
+                logger.warning("WHEP answer has no Location: no trickle, no DELETE")
+            return response.body, resource
+        if status == 404:
+            raise rtc_error("WHEP stream not found (404)", status=404)
+        if status == 409 or status >= 500:
+            raise Retryable(
+                rtc_error(f"WHEP offer refused ({status})", status=status),
+                parse_retry_after(response.header("Retry-After")),
+            )
+        raise rtc_error(f"WHEP offer refused ({status})", status=status)
+
+    return await with_retries(attempt, retry, what="whep", sleep=sleep)
+
+
+def sdp_fragment(offer_sdp: str, candidates: list[tuple[str, str | None, int | None]], end: bool) -> str:
+    """An RFC 8840 ``trickle-ice-sdpfrag`` body for ``candidates`` (grouped by m-line)."""
+    ufrag = pwd = None
+    media: list[tuple[str, str]] = []  # (kind line, mid) per m-line of the offer
+    for line in offer_sdp.splitlines():
+        if line.startswith("a=ice-ufrag:") and ufrag is None:
+            ufrag = line
+        elif line.startswith("a=ice-pwd:") and pwd is None:
+            pwd = line
+        elif line.startswith("m="):
+            media.append((line.split(" ", 1)[0][2:], ""))
+        elif line.startswith("a=mid:") and media and not media[-1][1]:
+            media[-1] = (media[-1][0], line[6:])
+    lines = [x for x in (ufrag, pwd) if x]
+    by_mid: dict[str, list[str]] = {}
+    for candidate, mid, index in candidates:
+        if mid is None and index is not None and index < len(media):
+            mid = media[index][1]
+        by_mid.setdefault(mid or (media[0][1] if media else "0"), []).append(candidate)
+    if end and not by_mid:
+        by_mid[media[0][1] if media else "0"] = []
+    kinds = {mid: kind for kind, mid in media}
+    for mid, lines_for_mid in by_mid.items():
+        lines.append(f"m={kinds.get(mid, 'audio')} 9 UDP/TLS/RTP/SAVPF 0")
+        lines.append(f"a=mid:{mid}")
+        lines += [f"a={c}" if not c.startswith("a=") else c for c in lines_for_mid]
+        if end:
+            lines.append("a=end-of-candidates")
+    return "\r\n".join(lines) + "\r\n"
+
+
+class Trickler:
+    """Collects local candidates and PATCHes them in batches once the resource is known."""
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[str, str | None, int | None]] = []
+        self._ended = False
+        self._wake = asyncio.Event()
+
+    def add(self, candidate: str | None, mid: str | None, index: int | None) -> None:
+        if candidate:
+            self._pending.append((candidate, mid, index))
+        else:
+            self._ended = True
+        self._wake.set()
+
+    async def run(self, resource: WhepResource, offer_sdp: str) -> None:
+        """Send what is pending, then each new batch, until gathering ends or trickle is off."""
+        while resource.trickle:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            end = self._ended
+            if batch or end:
+                await resource.patch(sdp_fragment(offer_sdp, batch, end))
+            if end:
+                return

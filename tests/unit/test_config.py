@@ -1,0 +1,105 @@
+import pytest
+
+from fakes import BASE, KS, make_world
+from kaltura_avatar import AvatarConfig, AvatarError, AvatarErrorCode, KalturaAvatarSession, RetryConfig
+from kaltura_avatar.config import CreateSessionOptions, InitSessionParams
+
+
+def invalid(excinfo) -> AvatarError:
+    assert excinfo.value.code is AvatarErrorCode.INVALID_CONFIGURATION
+    return excinfo.value
+
+
+def test_defaults_match_the_seed():
+    config = AvatarConfig.parse({"baseUrl": BASE})
+    assert config.retry_config == RetryConfig(max_attempts=3, initial_delay_ms=500, max_delay_ms=5000, backoff_multiplier=2)
+    assert config.log_level == "info"
+    assert config.keep_alive_interval_s == 10
+    assert config.ice_transport_policy == "all"
+    assert 10 <= config.connect_timeout_s <= 20
+
+
+def test_camel_case_and_snake_case_keys_are_the_same_config():
+    camel = AvatarConfig.parse(
+        {"baseUrl": BASE + "/", "logLevel": "warn", "retryConfig": {"maxAttempts": 5, "initialDelayMs": 100,
+                                                                     "maxDelayMs": 1000, "backoffMultiplier": 3},
+         "iceTransportPolicy": "relay", "keepAliveIntervalS": 2}
+    )
+    snake = AvatarConfig.parse(
+        {"base_url": BASE, "log_level": "warn", "retry_config": {"max_attempts": 5, "initial_delay_ms": 100,
+                                                                  "max_delay_ms": 1000, "backoff_multiplier": 3},
+         "ice_transport_policy": "relay", "keep_alive_interval_s": 2}
+    )
+    assert camel == snake
+    assert camel.base_url == BASE  # trailing slash dropped
+
+
+@pytest.mark.parametrize(
+    "config, field",
+    [
+        ({}, "baseUrl"),
+        ({"baseUrl": ""}, "baseUrl"),
+        ({"baseUrl": "api.test/v1"}, "baseUrl"),
+        ({"baseUrl": "ftp://api.test/v1"}, "baseUrl"),
+        ({"baseUrl": "http://"}, "baseUrl"),
+        ({"baseUrl": 42}, "baseUrl"),
+        ({"baseUrl": BASE, "logLevel": "trace"}, "logLevel"),
+        ({"baseUrl": BASE, "retryConfig": {"maxAttempts": 0}}, "retryConfig.maxAttempts"),
+        ({"baseUrl": BASE, "retryConfig": {"maxAttempts": 11}}, "retryConfig.maxAttempts"),
+        ({"baseUrl": BASE, "retryConfig": {"maxAttempts": 2.5}}, "retryConfig.maxAttempts"),
+        ({"baseUrl": BASE, "retryConfig": {"initialDelayMs": -1}}, "retryConfig.initialDelayMs"),
+        ({"baseUrl": BASE, "retryConfig": {"maxDelayMs": 10**9}}, "retryConfig.maxDelayMs"),
+        ({"baseUrl": BASE, "retryConfig": {"backoffMultiplier": 0.5}}, "retryConfig.backoffMultiplier"),
+        ({"baseUrl": BASE, "retryConfig": {"initialDelayMs": 900, "maxDelayMs": 800}}, "retryConfig"),
+        ({"baseUrl": BASE, "retryConfig": {"maxAttempt": 3}}, "retryConfig.maxAttempt"),
+        ({"baseUrl": BASE, "connectTimeoutS": 0}, "connectTimeoutS"),
+        ({"baseUrl": BASE, "keepAliveIntervalS": float("inf")}, "keepAliveIntervalS"),
+        ({"baseUrl": BASE, "iceTransportPolicy": "none"}, "iceTransportPolicy"),
+        ({"baseUrl": BASE, "apiKey": KS}, "apiKey"),
+    ],
+)
+def test_bad_config_is_invalid_configuration_naming_the_field(config, field):
+    with pytest.raises(AvatarError) as excinfo:
+        KalturaAvatarSession(KS, config, platform=make_world().platform)
+    err = invalid(excinfo)
+    assert field in [e["field"] for e in err.details["errors"]]
+    assert KS not in str(err) and KS not in repr(err.details)
+
+
+def test_config_must_be_given_and_be_a_mapping():
+    platform = make_world().platform
+    for config in (None, "http://api.test", ["x"]):
+        with pytest.raises(AvatarError) as excinfo:
+            KalturaAvatarSession(KS, config, platform=platform)
+        invalid(excinfo)
+
+
+@pytest.mark.parametrize("api_key", ["", "   ", 123])
+def test_bad_api_key_is_invalid_configuration(api_key):
+    with pytest.raises(AvatarError) as excinfo:
+        KalturaAvatarSession(api_key, {"baseUrl": BASE}, platform=make_world().platform)
+    invalid(excinfo)
+
+
+def test_config_object_is_accepted_as_is():
+    config = AvatarConfig(base_url=BASE, log_level="error")
+    session = KalturaAvatarSession(None, config, platform=make_world().platform)
+    assert session.get_session_state() == "IDLE"
+
+
+def test_without_a_browser_a_platform_is_needed():
+    with pytest.raises(AvatarError) as excinfo:
+        KalturaAvatarSession(KS, {"baseUrl": BASE})
+    invalid(excinfo)
+
+
+def test_option_models_accept_the_seed_shapes_and_refuse_bad_values():
+    assert CreateSessionOptions.parse({"avatarId": "a", "voiceId": "v", "videoContainerId": "c"}).voice_id == "v"
+    assert InitSessionParams.parse({"sessionId": "s", "token": "t"}).token == "t"
+    with pytest.raises(AvatarError) as excinfo:
+        InitSessionParams.parse({"sessionId": "s", "token": "the-secret-token", "extra": 1})
+    assert "the-secret-token" not in str(invalid(excinfo).details)
+    for bad in ({"avatarId": ""}, {"avatarId": 5}, {}, {"avatarId": "a", "voiceId": " "}):
+        with pytest.raises(AvatarError) as excinfo:
+            CreateSessionOptions.parse(bad)
+        invalid(excinfo)
