@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test setup setup-test vendor bench clean
+.PHONY: demo test setup setup-test vendor bench clean dist
 
 demo: setup
 	$(PY) -m kaltura_avatar_emulator --host $(HOST) --port $(PORT)
@@ -30,6 +30,11 @@ $(VENV)/.installed: pyproject.toml
 
 vendor: $(VENV)/.installed
 	$(PY) scripts/build_vendor.py
+
+# The demo as a static site in dist/ (page, config, SDK wheel, runtime, .gz twins).
+# BACKEND=http://host:port points the page at an avatar backend on another origin.
+dist: setup
+	$(PY) scripts/build_dist.py $(if $(BACKEND),--backend $(BACKEND))
 
 bench: setup-test
 	$(PY) bench/bench_emulator.py

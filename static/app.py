@@ -1,22 +1,324 @@
-"""The demo page's Python: runs in the browser on Pyodide (PyScript)."""
+"""The demo page's Python (runs in the browser on Pyodide, through PyScript).
 
+It wires the page to `kaltura_avatar.KalturaAvatarSession`: connect (the SDK creates the session
+with a KS, or "my backend" creates it and the page calls `init_session`), speak text (optionally
+streamed like an LLM), speak an MP3, interrupt, end; badges, speaking indicator, event log and
+error banner follow the SDK's events. The helpers live in static/demo/, one module per concern.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
 import sys
 
-from pyscript import document
+from js import URLSearchParams, document, location
+from pyodide.ffi import create_proxy
+from pyodide.http import pyfetch
 
 import kaltura_avatar
+from kaltura_avatar import AvatarError, ConnectionState, KalturaAvatarSession, SessionState
+
+from demo import audio, backend, catalog, settings, streaming, ui
+from demo.ui import el
+
+VIDEO_CONTAINER = "avatar-video"
+ACTIVE = (SessionState.CREATING, SessionState.READY)
 
 
-def show_versions() -> None:
-    document.getElementById("sdk-version").textContent = kaltura_avatar.__version__
-    document.getElementById("python-version").textContent = sys.version.split()[0]
+async def page_settings() -> settings.PageSettings:
+    """static/config.json (optional), then the query string, over the defaults."""
+    config: dict = {}
+    try:
+        response = await pyfetch("./static/config.json", cache="no-store")
+        if response.ok:
+            config = await response.json()
+    except Exception:  # a deployment without config.json still works
+        config = {}
+    params = URLSearchParams.new(location.search)
+    query = {key: params.get(key) for key in settings.QUERY_KEYS if params.has(key)}
+    return settings.resolve(config if isinstance(config, dict) else {}, query, location.origin)
 
 
-def main() -> None:
-    show_versions()
-    document.getElementById("boot").remove()
-    document.getElementById("app").hidden = False
+class Demo:
+    def __init__(self, page: settings.PageSettings):
+        self.page = page
+        self.session: KalturaAvatarSession | None = None
+        self.log = ui.EventLog()
+        self.banner = ui.ErrorBanner()
+        self.busy: set[str] = set()
+        self.speaking = False
+        self.pending_speech = False  # a turn was sent and has not finished (or been interrupted)
+        self.streaming = False
+        self.stop_stream = False
+        self.audio_file = None
+        self.audio_duration: float | None = None
+        self.reported: set[int] = set()  # ids of AvatarErrors already shown through the 'error' event
+        self._proxies = []
+
+    # --- wiring -------------------------------------------------------------------------
+
+    def listen(self, element_id: str, event: str, handler, prevent_default: bool = False) -> None:
+        def on_event(evt):
+            if prevent_default:
+                evt.preventDefault()
+            result = handler(evt)
+            if asyncio.iscoroutine(result):
+                asyncio.ensure_future(result)
+
+        proxy = create_proxy(on_event)
+        self._proxies.append(proxy)  # the page lives as long as its listeners
+        el(element_id).addEventListener(event, proxy)
+
+    def start(self) -> None:
+        el("base-url").value = self.page.base_url
+        el("ks").value = self.page.ks
+        el("session-endpoint").value = self.page.session_endpoint
+        el(f"mode-{self.page.mode}").checked = True
+        self.show_mode()
+        self.listen("connect-form", "submit", lambda e: self.action("connect", self.connect), True)
+        self.listen("speak-form", "submit", lambda e: self.action("say", self.say), True)
+        self.listen("audio-form", "submit", lambda e: self.action("audio", self.say_audio), True)
+        self.listen("interrupt-button", "click", lambda e: self.action("interrupt", self.interrupt))
+        self.listen("end-button", "click", lambda e: self.action("end", self.end))
+        self.listen("audio-file", "change", lambda e: self.action("measure", self.measure_audio))
+        self.listen("mode-sdk", "change", lambda e: self.show_mode())
+        self.listen("mode-backend", "change", lambda e: self.show_mode())
+        self.listen("base-url", "change", lambda e: self.load_catalog())
+        self.listen("ks", "change", lambda e: self.load_catalog())
+        self.listen("error-dismiss", "click", lambda e: self.banner.hide())
+        self.listen("clear-log", "click", lambda e: self.log.clear())
+        self.listen("speak-text", "keydown", self.speak_shortcut)
+        self.refresh()
+
+    def speak_shortcut(self, evt) -> None:
+        """Ctrl/Cmd+Enter in the text box says it."""
+        if evt.key == "Enter" and (evt.ctrlKey or evt.metaKey):
+            evt.preventDefault()
+            if not el("say-button").disabled:
+                el("speak-form").requestSubmit()
+
+    def mode(self) -> str:
+        return "backend" if el("mode-backend").checked else "sdk"
+
+    def show_mode(self) -> None:
+        el("sdk-fields").hidden = self.mode() != "sdk"
+        el("backend-fields").hidden = self.mode() != "backend"
+
+    async def load_catalog(self) -> None:
+        form = el("connect-form")
+        form.dataset.catalog = "loading"
+        ui.set_text("catalog-status", "Reading the catalog…")
+        url = settings.catalog_url(el("base-url").value.strip())
+        avatars, voices, problem = await catalog.load(url, el("ks").value.strip())
+        ui.fill_select("avatar-select", avatars, "avatar-123")
+        ui.fill_select("voice-select", voices, "voice-456")
+        if problem:
+            ui.set_text("catalog-status", f"Catalog unavailable ({problem}): default ids.")
+        else:
+            ui.set_text("catalog-status", f"{len(avatars)} avatars and {len(voices)} voices from the catalog.")
+        form.dataset.catalog = "defaults" if problem else "loaded"
+
+    # --- actions ------------------------------------------------------------------------
+
+    async def action(self, name: str, run) -> None:
+        """Run one user action: buttons follow it, failures go to the banner and the log."""
+        if name in self.busy:
+            return
+        self.busy.add(name)
+        self.refresh()
+        try:
+            await run()
+        except AvatarError as exc:
+            self.report(exc.code.value, exc.message, id(exc))
+        except (backend.BackendError, audio.AudioFileError) as exc:
+            self.report(exc.code, str(exc))
+        except Exception as exc:  # a bug in the demo: still shown, never swallowed
+            self.report("DEMO_ERROR", f"{type(exc).__name__}: {exc}")
+        finally:
+            self.busy.discard(name)
+            self.refresh()
+
+    def report(self, code: str, message: str, error_id: int | None = None) -> None:
+        self.banner.show(code, message)
+        if error_id is None or error_id not in self.reported:
+            self.log.add("error", f"{code}: {message}", "error")
+
+    def adopt(self, session: KalturaAvatarSession) -> None:
+        """Make `session` the page's session and follow its events."""
+        self.session = session
+
+        def mine(handler):
+            return lambda *args: handler(*args) if session is self.session else None
+
+        session.on("stateChange", mine(self.on_state))
+        session.on("connectionChange", mine(self.on_connection))
+        session.on("error", mine(self.on_error))
+        session.on("speakingStart", mine(self.on_speaking_start))
+        session.on("speakingEnd", mine(self.on_speaking_end))
+
+    async def connect(self) -> None:
+        self.banner.hide()
+        await self.end_previous()
+        config = {"baseUrl": el("base-url").value.strip(), "logLevel": self.page.log_level}
+        avatar_id = el("avatar-select").value or "avatar-123"
+        voice_id = el("voice-select").value or None
+        self.reset_speech()
+        if self.mode() == "sdk":
+            session = KalturaAvatarSession(el("ks").value.strip() or None, config)
+            self.adopt(session)
+            self.log.add("createSession", f"avatar {avatar_id}, voice {voice_id or 'default'}")
+            await session.create_session(
+                avatar_id=avatar_id, voice_id=voice_id, video_container_id=VIDEO_CONTAINER
+            )
+        else:
+            endpoint = el("session-endpoint").value.strip()
+            self.log.add("backend", f"asking {endpoint} for a session")
+            session_id, token = await backend.create_session(endpoint, avatar_id, voice_id)
+            session = KalturaAvatarSession(None, config)
+            self.adopt(session)
+            self.log.add("initSession", f"session {session_id}")
+            await session.init_session(
+                session_id=session_id, token=token, video_container_id=VIDEO_CONTAINER
+            )
+        self.log.add("ready", f"session {session.get_session_id()}")
+
+    async def end_previous(self) -> None:
+        old = self.session
+        if old is not None and old.get_session_state() not in (SessionState.IDLE, SessionState.ENDED):
+            try:
+                await old.end_session()
+            except AvatarError:
+                pass  # already reported through its 'error' event
+
+    async def say(self) -> None:
+        text = el("speak-text").value
+        if el("stream-mode").checked:
+            await self.stream(text)
+            return
+        self.log.add("sayText", text)
+        await self.session.say_text(text)
+        self.pending_speech = True
+
+    async def stream(self, text: str) -> None:
+        parts = streaming.chunks(text)
+        if not parts:
+            await self.session.say_text(text)  # the SDK says what is wrong with it
+            return
+        turn_id = streaming.new_turn_id()
+        self.streaming, self.stop_stream = True, False
+        self.log.add("stream", f"{len(parts)} chunks, turn {turn_id}")
+        try:
+            for index, part in enumerate(parts):
+                if self.stop_stream or self.session.get_session_state() != SessionState.READY:
+                    self.log.add("stream", f"stopped after {index} of {len(parts)} chunks")
+                    return
+                final = index == len(parts) - 1
+                await self.session.say_text(part, turn_id, final)
+                self.pending_speech = True
+                self.log.add("chunk", f"{index + 1}/{len(parts)}{' final' if final else ''}: {part}")
+                if not final:
+                    await asyncio.sleep(streaming.CHUNK_DELAY_S)
+        finally:
+            self.streaming = False
+
+    async def measure_audio(self) -> None:
+        files = el("audio-file").files
+        self.audio_file, self.audio_duration = None, None
+        ui.set_text("audio-duration", "")
+        if not files.length:
+            return
+        file = files.item(0)
+        ui.set_text("audio-duration", "measuring…")
+        try:
+            seconds = await audio.duration(file)
+        except Exception:
+            ui.set_text("audio-duration", "")
+            raise audio.AudioFileError(f"The browser could not decode {file.name} as audio") from None
+        self.audio_file, self.audio_duration = file, seconds
+        ui.set_text("audio-duration", f"{seconds:.2f} s")
+
+    async def say_audio(self) -> None:
+        turn_id = streaming.new_turn_id()
+        self.log.add("sayAudio", f"{self.audio_file.name}, {self.audio_duration:.2f} s")
+        await self.session.say_audio(self.audio_file, turn_id, self.audio_duration)
+        self.pending_speech = True
+
+    async def interrupt(self) -> None:
+        self.stop_stream = True
+        self.log.add("interrupt")
+        await self.session.interrupt()
+        self.pending_speech = False
+
+    async def end(self) -> None:
+        self.stop_stream = True
+        self.log.add("endSession")
+        await self.session.end_session()
+
+    def reset_speech(self) -> None:
+        self.speaking = self.pending_speech = False
+        ui.speaking(False)
+
+    # --- the SDK's events ---------------------------------------------------------------
+
+    def on_state(self, state) -> None:
+        ui.badge("state-badge", "state-value", str(state))
+        self.log.add("stateChange", str(state))
+        if state in (SessionState.ENDED, SessionState.ERROR):
+            self.stop_stream = True
+            self.reset_speech()
+        self.refresh()
+
+    def on_connection(self, state) -> None:
+        ui.badge("connection-badge", "connection-value", str(state))
+        self.log.add("connectionChange", str(state))
+        self.refresh()
+
+    def on_error(self, error) -> None:
+        self.reported.add(id(error))
+        self.banner.show(error.code.value, error.message)
+        self.log.add("error", f"{error.code.value}: {error.message}", "error")
+
+    def on_speaking_start(self) -> None:
+        self.speaking, self.pending_speech = True, False
+        ui.speaking(True)
+        self.log.add("speakingStart")
+        self.refresh()
+
+    def on_speaking_end(self) -> None:
+        self.speaking = False
+        ui.speaking(False)
+        self.log.add("speakingEnd")
+        self.refresh()
+
+    # --- what can be clicked now --------------------------------------------------------
+
+    def refresh(self) -> None:
+        state = self.session.get_session_state() if self.session else SessionState.IDLE
+        ready = state == SessionState.READY
+        ui.enable("connect-button", state not in ACTIVE and "connect" not in self.busy)
+        ui.enable("say-button", ready and not self.streaming and "say" not in self.busy)
+        ui.enable("audio-button", ready and self.audio_file is not None and "audio" not in self.busy)
+        ui.enable("interrupt-button", ready and (self.speaking or self.pending_speech or self.streaming))
+        ui.enable("end-button", state in (*ACTIVE, SessionState.ERROR) and "end" not in self.busy)
+        has_video = bool(el(VIDEO_CONTAINER).querySelector("video"))  # JS null is falsy, not None
+        el("video-placeholder").hidden = has_video
+        session_id = self.session.get_session_id() if self.session else None
+        ui.set_text("session-id", session_id or "none")
+        if self.session is None or state == SessionState.IDLE:
+            ui.badge("connection-badge", "connection-value", str(ConnectionState.DISCONNECTED))
+        document.body.dataset.sessionState = str(state)
+
+
+async def main() -> None:
+    ui.set_text("sdk-version", kaltura_avatar.__version__)
+    ui.set_text("python-version", sys.version.split()[0])
+    demo = Demo(await page_settings())
+    demo.start()
+    el("boot").remove()
+    el("app").hidden = False
     document.body.dataset.ready = "true"
+    await demo.load_catalog()
 
 
-main()
+await main()  # noqa: F704 (PyScript runs the page's script with top-level await)

@@ -1,0 +1,285 @@
+// Kaltura Avatar Client SDK for JavaScript pages, backed by the Python SDK (kaltura_avatar)
+// running in the page on Pyodide. The API is the JavaScript SDK's:
+//
+//   import { KalturaAvatarSession, SessionState, ConnectionState, AvatarError, AvatarErrorCode }
+//     from './static/kaltura-avatar.js';
+//   const session = new KalturaAvatarSession('your-ks', { baseUrl: 'https://.../v1/avatar-session' });
+//   session.on('stateChange', (state) => console.log(state));
+//   await session.createSession({ avatarId: 'avatar-123', videoContainerId: 'avatar-container' });
+//   await session.sayText('Hello!');
+//
+// Everything loads from ./vendor/ next to this file (Pyodide, pydantic, the kaltura-avatar
+// wheel): no CDN. The runtime loads once per page, on the first session or on loadRuntime(),
+// and takes a few seconds; methods called meanwhile wait for it. Config errors are thrown by the
+// constructor once the runtime is loaded, otherwise by the first method called.
+
+const PYODIDE_URL = new URL("./vendor/pyodide/", import.meta.url).href;
+const PACKAGES = ["pydantic", "pyodide-http", "kaltura-avatar"];
+const EVENTS = ["stateChange", "connectionChange", "error", "speakingStart", "speakingEnd"];
+
+export const SessionState = Object.freeze({
+  IDLE: "IDLE", CREATING: "CREATING", READY: "READY", ENDED: "ENDED", ERROR: "ERROR",
+});
+export const ConnectionState = Object.freeze({
+  DISCONNECTED: "DISCONNECTED", CONNECTING: "CONNECTING", CONNECTED: "CONNECTED",
+  FAILED: "FAILED", CLOSED: "CLOSED",
+});
+export const AvatarErrorCode = Object.freeze({
+  INVALID_STATE: "INVALID_STATE",
+  API_REQUEST_FAILED: "API_REQUEST_FAILED",
+  RTC_CONNECTION_FAILED: "RTC_CONNECTION_FAILED",
+  INVALID_CONFIGURATION: "INVALID_CONFIGURATION",
+  SESSION_NOT_FOUND: "SESSION_NOT_FOUND",
+  UNAUTHORIZED: "UNAUTHORIZED",
+});
+
+/** What every method rejects with and what 'error' events deliver. */
+export class AvatarError extends Error {
+  constructor(code, message, details) {
+    super(message);
+    this.name = "AvatarError";
+    this.code = code;
+    this.details = details;
+  }
+}
+
+// The Python side of the shim: one Bridge per session. Values cross as JSON strings (plain
+// data), except File/Blob audio, which the Python SDK reads itself.
+const GLUE = `
+import json
+from kaltura_avatar import AvatarError, KalturaAvatarSession
+
+EVENTS = ${JSON.stringify(EVENTS)}
+
+def _plain(value):
+    if isinstance(value, AvatarError):
+        return {"__avatarError__": dict(value.to_dict(), id=id(value))}
+    return str(value) if isinstance(value, str) else value
+
+def _failure(exc):
+    if isinstance(exc, AvatarError):
+        return json.dumps({"ok": False, "error": dict(exc.to_dict(), id=id(exc))}, default=str)
+    return json.dumps({"ok": False, "error": {"code": None, "message": f"{type(exc).__name__}: {exc}"}})
+
+def _ok(value=None):
+    return json.dumps({"ok": True, "value": _plain(value)}, default=str)
+
+class Bridge:
+    def __init__(self, api_key, config_json, emit):
+        self.failure = None
+        self.session = None
+        try:
+            config = json.loads(config_json) if config_json is not None else None
+            self.session = KalturaAvatarSession(api_key, config)
+        except Exception as exc:
+            self.failure = _failure(exc)
+            return
+        for name in EVENTS:
+            self.session.on(name, self._forward(emit, name))
+
+    @staticmethod
+    def _forward(emit, name):
+        return lambda *args: emit(name, json.dumps([_plain(a) for a in args], default=str))
+
+    async def call(self, method, args_json, blob=None):
+        args = json.loads(args_json)
+        if blob is not None:
+            args[0] = blob
+        try:
+            return _ok(await getattr(self.session, method)(*args))
+        except Exception as exc:
+            return _failure(exc)
+
+    def call_sync(self, method, args_json):
+        try:
+            return _ok(getattr(self.session, method)(*json.loads(args_json)))
+        except Exception as exc:
+            return _failure(exc)
+`;
+
+let runtime = null; // Promise of {pyodide, Bridge}, shared by every session of the page
+let loaded = null; // the same, once resolved
+const finalizer = new FinalizationRegistry((bridge) => bridge.destroy());
+
+/** Load Pyodide and the SDK once for the page (idempotent); resolves when sessions can run. */
+export function loadRuntime() {
+  if (!runtime) {
+    runtime = (async () => {
+      const { loadPyodide } = await import(`${PYODIDE_URL}pyodide.mjs`);
+      const pyodide = await loadPyodide({ indexURL: PYODIDE_URL });
+      await pyodide.loadPackage(PACKAGES, { messageCallback: () => {} });
+      const namespace = pyodide.globals.get("dict")();
+      pyodide.runPython(GLUE, { globals: namespace });
+      loaded = { pyodide, Bridge: namespace.get("Bridge") };
+      namespace.destroy();
+      return loaded;
+    })();
+    runtime.catch(() => { runtime = null; }); // a failed load can be retried
+  }
+  return runtime;
+}
+
+function toError(info) {
+  if (info.code) return new AvatarError(info.code, info.message, info.details ?? undefined);
+  return new Error(info.message);
+}
+
+export class KalturaAvatarSession {
+  /**
+   * @param {string} [apiKey] the KS, when the SDK creates the session; omit for initSession()
+   * @param {{baseUrl: string, retryConfig?: object, logLevel?: string}} [config]
+   */
+  constructor(apiKey, config) {
+    // JS null reaches Python as jsnull, undefined as None: hand Python undefined for "absent".
+    this._apiKey = apiKey ?? undefined;
+    this._config = config == null ? undefined : JSON.stringify(config);
+    this._handlers = new Map(EVENTS.map((name) => [name, []]));
+    this._bridge = null;
+    this._failure = null;
+    this._pendingAttach = null;
+    this._lastError = null;
+    if (loaded) {
+      this._connect(loaded);
+      if (this._failure) throw this._failure;
+    }
+    this._ready = loadRuntime().then((rt) => {
+      if (!this._bridge && !this._failure) this._connect(rt);
+      if (this._failure) throw this._failure;
+      if (this._pendingAttach !== null) this._callSync("attach_avatar", [this._pendingAttach]);
+    });
+    this._ready.catch(() => {}); // reported by the method that awaits it
+  }
+
+  _connect(rt) {
+    const bridge = rt.Bridge(this._apiKey, this._config, (name, argsJson) => this._emit(name, argsJson));
+    const failure = bridge.failure;
+    if (failure) {
+      this._failure = toError(JSON.parse(failure).error);
+      bridge.destroy();
+      return;
+    }
+    this._bridge = bridge;
+    finalizer.register(this, bridge);
+  }
+
+  _emit(name, argsJson) {
+    const args = JSON.parse(argsJson).map((value) => {
+      if (value && typeof value === "object" && value.__avatarError__) {
+        const info = value.__avatarError__;
+        const error = new AvatarError(info.code, info.message, info.details ?? undefined);
+        this._lastError = { id: info.id, error };
+        return error;
+      }
+      return value;
+    });
+    for (const [callback, once] of [...this._handlers.get(name)]) {
+      if (once) this.off(name, callback);
+      try {
+        callback(...args);
+      } catch (error) {
+        console.warn(`kaltura-avatar: a '${name}' handler threw`, error);
+      }
+    }
+  }
+
+  _result(json) {
+    const result = JSON.parse(json);
+    if (result.ok) return result.value ?? undefined;
+    const info = result.error;
+    // The error the 'error' event delivered and the one thrown are the same object.
+    if (this._lastError && this._lastError.id === info.id) throw this._lastError.error;
+    throw toError(info);
+  }
+
+  async _call(method, args, blob) {
+    await this._ready;
+    return this._result(await this._bridge.call(method, JSON.stringify(args), blob));
+  }
+
+  _callSync(method, args) {
+    return this._result(this._bridge.call_sync(method, JSON.stringify(args)));
+  }
+
+  /** @param {{avatarId: string, voiceId?: string, videoContainerId?: string}} options */
+  createSession(options) {
+    return this._call("create_session", [options ?? null]);
+  }
+
+  /** @param {{sessionId: string, token: string}} session @param {{videoContainerId?: string}} [options] */
+  initSession(session, options) {
+    return this._call("init_session", [session ?? null, options ?? null]);
+  }
+
+  /** Show the avatar's video in the div with this id (now, or when the stream arrives). */
+  attachAvatar(containerId) {
+    if (this._bridge) return this._callSync("attach_avatar", [containerId]);
+    if (typeof containerId !== "string" || !document.getElementById(containerId)) {
+      throw new AvatarError(AvatarErrorCode.INVALID_CONFIGURATION,
+        `No element with id ${JSON.stringify(String(containerId))} in the page`);
+    }
+    this._pendingAttach = containerId;
+    return undefined;
+  }
+
+  sayText(text, turnId, isFinal = true) {
+    return this._call("say_text", [text, turnId ?? null, isFinal]);
+  }
+
+  /** @param {File|Blob} audioFile MP3 at 44.1 kHz @param {string} turnId @param {number} duration seconds */
+  sayAudio(audioFile, turnId, duration) {
+    if (audioFile instanceof ArrayBuffer || ArrayBuffer.isView(audioFile)) {
+      audioFile = new Blob([audioFile], { type: "audio/mpeg" });
+    }
+    const isBlob = audioFile instanceof Blob;
+    return this._call("say_audio", [isBlob ? null : audioFile ?? null, turnId ?? null, duration ?? null],
+      isBlob ? audioFile : undefined);
+  }
+
+  interrupt() {
+    return this._call("interrupt", []);
+  }
+
+  endSession() {
+    return this._call("end_session", []);
+  }
+
+  getSessionId() {
+    return this._bridge ? this._callSync("get_session_id", []) ?? null : null;
+  }
+
+  getSessionState() {
+    return this._bridge ? this._callSync("get_session_state", []) : SessionState.IDLE;
+  }
+
+  getConnectionState() {
+    return this._bridge ? this._callSync("get_connection_state", []) : ConnectionState.DISCONNECTED;
+  }
+
+  /** Register a handler for 'stateChange', 'connectionChange', 'error', 'speakingStart' or 'speakingEnd'. */
+  on(event, callback) {
+    this._handlersFor(event, callback).push([callback, false]);
+  }
+
+  /** Like on(), for the next occurrence only. */
+  once(event, callback) {
+    this._handlersFor(event, callback).push([callback, true]);
+  }
+
+  /** Remove one handler, or every handler of the event when callback is omitted. */
+  off(event, callback) {
+    const list = this._handlersFor(event, callback ?? (() => {}));
+    const kept = callback === undefined ? [] : list.filter(([cb]) => cb !== callback);
+    this._handlers.set(event, kept);
+  }
+
+  _handlersFor(event, callback) {
+    if (!this._handlers.has(event)) {
+      throw new AvatarError(AvatarErrorCode.INVALID_CONFIGURATION,
+        `Unknown event ${JSON.stringify(String(event))}; events are ${EVENTS.join(", ")}`);
+    }
+    if (typeof callback !== "function") {
+      throw new AvatarError(AvatarErrorCode.INVALID_CONFIGURATION, `The '${event}' handler must be a function`);
+    }
+    return this._handlers.get(event);
+  }
+}
