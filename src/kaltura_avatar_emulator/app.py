@@ -97,7 +97,8 @@ async def _startup(app: web.Application) -> None:
     use_loopback_candidates(emu.settings.host)
     emu.sessions.start()
     if emu.settings.turn:
-        coturn = Coturn(emu.settings.turn_host, emu.settings.turn_username, emu.settings.turn_credential)
+        coturn = Coturn(emu.settings.turn_host, emu.settings.turn_username, emu.settings.turn_credential,
+                        emu.settings.turn_port)
         await coturn.start()
         app[COTURN] = coturn
     # pre-render every avatar's frames in the background: the first WHEP answer then costs nothing

@@ -46,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--public-url", default=None, metavar="URL", help="origin put into whepUrl (default: the request's own origin)")
     p.add_argument("--turn", action="store_true", help="run a local coturn (turnserver, port 80 UDP+TCP) and return its credentials in init-client")
     p.add_argument("--turn-host", default="127.0.0.1", metavar="HOST", help="bare TURN host returned by init-client (default 127.0.0.1)")
+    p.add_argument("--turn-port", type=int, default=80, metavar="PORT", help="coturn port with --turn (default 80: clients only try 80 and 443)")
     p.add_argument("--upstream-url", default=None, metavar="URL", help="Control API base for /api/create-avatar-session (env KALTURA_AVATAR_UPSTREAM_URL; default: this emulator)")
     p.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
     return p
@@ -67,6 +68,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         public_url=args.public_url,
         turn=args.turn,
         turn_host=args.turn_host,
+        turn_port=args.turn_port,
         upstream_url=args.upstream_url or os.environ.get("KALTURA_AVATAR_UPSTREAM_URL") or None,
     )
     if args.forbidden_ks is not None:

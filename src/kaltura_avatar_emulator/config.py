@@ -28,6 +28,7 @@ class Settings:
     public_url: str | None = None  # base of whepUrl; default: the request's own origin
     turn: bool = False  # run a local coturn and hand out its credentials
     turn_host: str = "127.0.0.1"
+    turn_port: int = 80  # clients build turn:H:80 and :443 URLs from the bare host
     turn_username: str = "avatar"
     turn_credential: str = field(default_factory=lambda: secrets.token_hex(8))
     upstream_url: str | None = None  # /api/create-avatar-session target; None: this process

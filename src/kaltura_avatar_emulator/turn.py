@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import tempfile
 
 log = logging.getLogger("kaltura_avatar_emulator")
 
@@ -19,6 +20,7 @@ class Coturn:
     def __init__(self, host: str, username: str, credential: str, port: int = 80):
         self.host, self.username, self.credential, self.port = host, username, credential, port
         self.proc: asyncio.subprocess.Process | None = None
+        self.log = tempfile.TemporaryFile()
 
     async def start(self) -> None:
         exe = shutil.which("turnserver")
@@ -29,17 +31,19 @@ class Coturn:
             f"--listening-port={self.port}", "--lt-cred-mech", f"--user={self.username}:{self.credential}",
             "--realm=kaltura-avatar-emulator", "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers",
             "--min-port=49160", "--max-port=49300", "--log-file=stdout", "--simple-log",
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            stdin=asyncio.subprocess.DEVNULL, stdout=self.log, stderr=self.log,
         )
         try:
             await asyncio.wait_for(self.proc.wait(), STARTUP_S)
         except asyncio.TimeoutError:
             log.info("coturn listening on %s:%d (udp+tcp)", self.host, self.port)
             return
-        err = (await self.proc.stderr.read()).decode(errors="replace")[-300:] if self.proc.stderr else ""
+        self.log.seek(0)
+        err = self.log.read().decode(errors="replace")[-300:]
         raise TurnUnavailable(f"turnserver exited at once (port {self.port} needs root): {err}")
 
     async def stop(self) -> None:
+        self.log.close()
         if self.proc is None or self.proc.returncode is not None:
             return
         self.proc.terminate()
