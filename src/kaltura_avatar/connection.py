@@ -91,9 +91,10 @@ class MediaConnection:
         self._on_state(self, state)
 
     def _stream_arrived(self, stream: Any) -> None:
-        if not self._closed:
-            self.stream = stream
-            self._on_stream(self, stream)
+        if self._closed or (self.stream is not None and self.stream == stream):
+            return  # the audio and the video track arrive in the same stream
+        self.stream = stream
+        self._on_stream(self, stream)
 
     async def close(self) -> None:
         """Close the peer connection and DELETE the WHEP resource (best effort)."""

@@ -510,16 +510,17 @@ class KalturaAvatarSession:
             self._view.detach()
             self._view = None
         media, self._media = self._media, None
-        calls: list[Awaitable[Any]] = [media.close()] if media is not None else []
+        if media is not None:
+            await media.close()  # DELETE before end: after end the resource is gone (a 404)
+        error = None
         if end_remote and self._control.session_id and not self._released:
-            calls.append(self._control.end())
+            try:
+                await self._control.end()
+            except AvatarError as err:
+                error = err
         self._released = True
-        results = await asyncio.gather(*calls, return_exceptions=True)
         remove_secret(self._control.token)
-        errors = [r for r in results if isinstance(r, AvatarError)]
-        for other in (r for r in results if isinstance(r, BaseException) and not isinstance(r, AvatarError)):
-            logger.warning("teardown step failed: %r", other)
-        return errors[0] if errors else None
+        return error
 
     def _finish(self, state: SessionState) -> None:
         if state is S.ENDED:

@@ -1,0 +1,76 @@
+"""Shared by the SDK's browser tests (no tests here): the Python prelude run in the page.
+
+``prelude(py)`` defines, in the page's namespace:
+- ``BASE``: the emulator's Control API base URL; ``FAST``: a config with quick timings.
+- ``events``: every event of the sessions made by ``new_session`` as [name, value, ms].
+- ``new_session(api_key, **config)``, ``names(*which)``, ``until(predicate, timeout)``,
+  ``frames(session)``, ``video_dom()``, ``attempt(awaitable)`` -> [code, state, connection].
+"""
+
+PRELUDE = r'''
+import asyncio, json, time
+import js
+from kaltura_avatar import *
+from kaltura_avatar import browser
+
+BASE = __BASE__
+FAST = {"retryConfig": {"maxAttempts": 3, "initialDelayMs": 100, "maxDelayMs": 400, "backoffMultiplier": 2}}
+events = []
+
+def new_session(api_key="test-ks", **config):
+    session = KalturaAvatarSession(api_key, {"baseUrl": BASE, **FAST, **config})
+    for name in EVENTS:
+        def record(*args, name=name):
+            value = args[0] if args else None
+            value = value.code.value if isinstance(value, AvatarError) else (None if value is None else str(value))
+            events.append([name, value, time.time() * 1000])
+        session.on(name, record)
+    return session
+
+def names(*which):
+    return [[n, v] for n, v, _ in events if not which or n in which]
+
+async def until(predicate, timeout=10.0, step=0.05):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(step)
+
+async def frames(session):
+    return (await session._media.stats()).frames_decoded
+
+def video_dom():
+    videos = js.document.querySelectorAll("video")
+    out = []
+    for i in range(videos.length):
+        v = videos.item(i)
+        tracks = v.srcObject.getTracks() if v.srcObject else []
+        out.append({
+            "parent": v.parentElement.id if v.parentElement else None,
+            "autoplay": v.hasAttribute("autoplay"), "playsinline": v.hasAttribute("playsinline"),
+            "width": v.style.width, "height": v.style.height, "objectFit": v.style.objectFit,
+            "display": v.style.display, "muted": bool(v.muted), "paused": bool(v.paused),
+            "tracks": sorted(str(t.kind) for t in tracks), "html": str(v.outerHTML),
+        })
+    return out
+
+async def attempt(awaitable, session=None):
+    try:
+        await awaitable
+    except AvatarError as err:
+        s = session
+        return [err.code.value, s.get_session_state().value if s else None, s.get_connection_state().value if s else None]
+    return ["no error"]
+'''
+
+
+def prelude(py, base: str | None = None) -> None:
+    py.run(PRELUDE.replace("__BASE__", repr(base or py.emulator.api_base)))
+
+
+def server_routes(emulator) -> list[str | None]:
+    """The emulator's request log as route names (create, say-text, whep-post...)."""
+    from kaltura_avatar_emulator.faults import route_name
+
+    return [route_name(r["method"], r["path"]) for r in emulator.requests()]
