@@ -80,6 +80,7 @@ class GuardedPage:
         self.requests: list[str] = []
         self.console_errors: list[str] = []
         self._allowed: list[re.Pattern] = []
+        self.routed: set[str] = set()  # URLs off loopback that a route_host() answered
         page.on("request", lambda r: self.requests.append(r.url))
         page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
         page.on("pageerror", lambda e: self.console_errors.append(f"pageerror: {e}"))
@@ -87,11 +88,25 @@ class GuardedPage:
     def allow_console_error(self, pattern: str) -> None:
         self._allowed.append(re.compile(pattern))
 
+    def route_host(self, origin: str, target: str) -> None:
+        """Answer every request to `origin` (e.g. a live service's https://host) from `target`
+        (e.g. the emulator), same path and query. Only the requests this route answered are
+        exempt from the loopback guard: the browser never reaches the real host."""
+        origin = origin.rstrip("/")
+
+        def forward(route):
+            url = route.request.url
+            response = route.fetch(url=target.rstrip("/") + url[len(origin):])
+            self.routed.add(url)
+            route.fulfill(response=response)
+
+        self.page.route(origin + "/**", forward)
+
     def off_loopback(self) -> list[str]:
         bad = []
         for url in self.requests:
             parts = urlsplit(url)
-            if parts.scheme in {"data", "blob", "about"}:
+            if parts.scheme in {"data", "blob", "about"} or url in self.routed:
                 continue
             if parts.hostname not in LOOPBACK_HOSTS and not (parts.hostname or "").startswith("127."):
                 bad.append(url)

@@ -1,0 +1,261 @@
+"""The demo page driven as a user would: clicking and typing, against the emulator.
+
+Each test boots the page once (Pyodide costs seconds) and walks a whole story through it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import av
+import numpy as np
+
+BOOT_TIMEOUT_MS = 60_000
+CONNECT_TIMEOUT_MS = 30_000
+SPEECH_TIMEOUT_MS = 15_000
+XSS = 'Hi <img src=x onerror="window.__xss = 1"> there, I render text, not HTML.'
+PARAGRAPH = (
+    "Streaming works like a language model answer: the words arrive in small chunks, "
+    "one turn, and the avatar starts talking before the last chunk has even been sent."
+)
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+def open_demo(guarded_page, url: str):
+    page = guarded_page.page
+    page.goto(url)
+    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=BOOT_TIMEOUT_MS)
+    return page
+
+
+def wait_state(page, state: str, timeout: float = CONNECT_TIMEOUT_MS) -> None:
+    page.wait_for_selector(f"body[data-session-state={state}]", state="attached", timeout=timeout)
+
+
+def log_entries(page) -> list[tuple[str, str]]:
+    return page.eval_on_selector_all(
+        "#event-log li",
+        "items => items.map(li => [li.dataset.kind, (li.querySelector('span') || {}).textContent || ''])",
+    )
+
+
+def wait_log_count(page, kind: str, count: int, timeout: float = SPEECH_TIMEOUT_MS) -> None:
+    page.wait_for_function(
+        "([kind, n]) => document.querySelectorAll(`#event-log li[data-kind='${kind}']`).length >= n",
+        arg=[kind, count], timeout=timeout,
+    )
+
+
+def assert_in_order(entries: list[tuple[str, str]], expected: list[tuple[str, str | None]]) -> None:
+    """`expected` appears in `entries` as a subsequence (text None: any text)."""
+    position = 0
+    for kind, text in expected:
+        while position < len(entries) and not (
+            entries[position][0] == kind and (text is None or entries[position][1] == text)
+        ):
+            position += 1
+        assert position < len(entries), f"{kind} {text!r} missing or out of order in {entries}"
+        position += 1
+
+
+def pixels(png: bytes) -> np.ndarray:
+    with av.open(io.BytesIO(png)) as container:
+        frame = next(container.decode(video=0))
+        return frame.to_ndarray(format="rgb24").astype(np.int16)
+
+
+def mouth(image: np.ndarray) -> np.ndarray:
+    """The emulator draws the mouth around (0.5, 0.62) of its square frame."""
+    h, w, _ = image.shape
+    return image[int(h * 0.55):int(h * 0.72), int(w * 0.38):int(w * 0.62)]
+
+
+def make_mp3(seconds: float = 2.0) -> bytes:
+    """A 44.1 kHz mono MP3 (libmp3lame) of a warbling tone, loud enough to be heard as speech."""
+    rate = 44100
+    t = np.arange(int(rate * seconds)) / rate
+    samples = (0.4 * np.sin(2 * np.pi * (220 + 40 * np.sin(2 * np.pi * 3 * t)) * t)).astype(np.float32)
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp3") as container:
+        stream = container.add_stream("libmp3lame", rate=rate, layout="mono")
+        size = stream.codec_context.frame_size or 1152
+        samples = np.pad(samples, (0, -len(samples) % size))
+        for start in range(0, len(samples), size):
+            frame = av.AudioFrame.from_ndarray(samples[None, start:start + size], format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = rate, start
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return out.getvalue()
+
+
+def enabled(page, selector: str) -> bool:
+    return page.is_enabled(selector)
+
+
+def requests_to(emulator, suffix: str) -> list[dict]:
+    return [r for r in emulator.requests() if r["method"] == "POST" and r["path"].endswith(suffix)]
+
+
+# --- the stories ------------------------------------------------------------------------
+
+def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(guarded_page, emulator):
+    page = open_demo(guarded_page, emulator.url + "/")
+
+    # The pickers come from the emulator's catalog; only Connect makes sense before a session.
+    page.wait_for_selector("#connect-form[data-catalog=loaded]", state="attached")
+    avatars = page.eval_on_selector_all("#avatar-select option", "os => os.map(o => o.value)")
+    voices = page.eval_on_selector_all("#voice-select option", "os => os.map(o => o.value)")
+    assert "avatar-123" in avatars and len(avatars) > 1 and "voice-456" in voices
+    assert page.input_value("#avatar-select") == "avatar-123"
+    assert page.input_value("#base-url") == emulator.api_base
+    assert enabled(page, "#connect-button")
+    for button in ("#say-button", "#audio-button", "#interrupt-button", "#end-button"):
+        assert not enabled(page, button), button
+
+    # Connect with the keyboard: focus the button, press Enter.
+    page.focus("#connect-button")
+    page.keyboard.press("Enter")
+    wait_state(page, "READY")
+    assert page.inner_text("#state-value") == "READY"
+    assert page.inner_text("#connection-value") == "CONNECTED"
+    session_id = page.inner_text("#session-id")
+    assert re.fullmatch(r"[\w-]{6,}", session_id)
+    assert page.locator("#avatar-video video").count() == 1
+    assert not enabled(page, "#connect-button") and enabled(page, "#end-button")
+    assert not enabled(page, "#interrupt-button")  # nothing to interrupt yet
+
+    # The video shows the avatar: not a blank frame.
+    page.wait_for_function("document.querySelector('#avatar-video video').currentTime > 0.3")
+    still = pixels(page.locator("#avatar-video").screenshot())
+    assert still.std() > 20, "the video area is blank"
+
+    # Say text containing HTML: it is spoken and shown as text, and nothing runs.
+    page.fill("#speak-text", XSS)
+    page.click("#say-button")
+    wait_log_count(page, "speakingStart", 1)
+    assert page.locator("#speaking[data-speaking=true]").count() == 1
+    assert enabled(page, "#interrupt-button")
+    mouths = []
+    for _ in range(8):
+        mouths.append(mouth(pixels(page.locator("#avatar-video").screenshot())))
+        page.wait_for_timeout(120)
+    changes = [np.abs(a - b).mean() for a, b in zip(mouths, mouths[1:])]
+    assert max(changes) > 3, f"the mouth did not move while speaking: {changes}"
+    wait_log_count(page, "speakingEnd", 1)
+    said = [text for kind, text in log_entries(page) if kind == "sayText"]
+    assert said == [XSS]
+    assert page.locator("img").count() == 0
+    assert page.evaluate("window.__xss") is None
+    assert not any(u.rstrip("/").endswith("/x") for u in guarded_page.requests)
+    assert requests_to(emulator, "/say-text")[-1]["body"]["text"] == XSS
+
+    # Stream a paragraph like an LLM: chunks of one turn, isFinal only on the last.
+    page.check("#stream-mode")
+    page.fill("#speak-text", PARAGRAPH)
+    page.click("#say-button")
+    wait_log_count(page, "chunk", 2)
+    assert not enabled(page, "#say-button")  # one stream at a time
+    page.wait_for_selector("#event-log li[data-kind=chunk] >> text=final", timeout=SPEECH_TIMEOUT_MS)
+    chunks = [r["body"] for r in requests_to(emulator, "/say-text")][1:]
+    assert len(chunks) >= 5
+    assert {c["turnId"] for c in chunks} == {chunks[0]["turnId"]}
+    assert [c["isFinal"] for c in chunks] == [False] * (len(chunks) - 1) + [True]
+    assert "".join(c["text"] for c in chunks) == PARAGRAPH
+    times = [r["t"] for r in requests_to(emulator, "/say-text")][1:]
+    assert times[-1] - times[0] > 0.1 * (len(chunks) - 1), "the chunks were not timed"
+
+    # Interrupt while it speaks: speech stops at once.
+    wait_log_count(page, "speakingStart", 2)
+    page.click("#interrupt-button")
+    wait_log_count(page, "speakingEnd", 2, timeout=2_500)
+    assert requests_to(emulator, "/interrupt")
+    page.wait_for_function("document.querySelector('#interrupt-button').disabled")
+
+    # Upload an MP3 made here: the page measures its duration itself, then the avatar speaks it.
+    page.uncheck("#stream-mode")
+    page.set_input_files("#audio-file", files=[{"name": "tone.mp3", "mimeType": "audio/mpeg", "buffer": make_mp3(2.0)}])
+    page.wait_for_function("/\\d+\\.\\d\\d s/.test(document.querySelector('#audio-duration').textContent)")
+    measured = float(page.inner_text("#audio-duration").split()[0])
+    assert 1.9 <= measured <= 2.2
+    page.click("#audio-button")
+    wait_log_count(page, "speakingStart", 3)
+    wait_log_count(page, "speakingEnd", 3)
+    upload = requests_to(emulator, "/say-audio")[-1]["body"]
+    assert abs(float(upload["duration"]) - measured) < 0.01, upload
+
+    # End: the session goes, the video goes, Connect is back.
+    page.click("#end-button")
+    wait_state(page, "ENDED")
+    assert page.inner_text("#connection-value") == "CLOSED"
+    assert page.locator("#avatar-video video").count() == 0
+    assert enabled(page, "#connect-button") and not enabled(page, "#end-button")
+    assert requests_to(emulator, f"/{session_id}/end")
+    assert page.locator("#error-banner").is_hidden()
+
+    # The event log told the story, in order, with timestamps.
+    entries = log_entries(page)
+    assert_in_order(entries, [
+        ("createSession", None), ("stateChange", "CREATING"), ("connectionChange", "CONNECTING"),
+        ("connectionChange", "CONNECTED"), ("stateChange", "READY"),
+        ("sayText", XSS), ("speakingStart", None), ("speakingEnd", None),
+        ("stream", None), ("chunk", None), ("speakingStart", None), ("interrupt", None), ("speakingEnd", None),
+        ("sayAudio", None), ("speakingStart", None), ("speakingEnd", None),
+        ("endSession", None), ("connectionChange", "CLOSED"), ("stateChange", "ENDED"),
+    ])
+    stamps = page.eval_on_selector_all("#event-log li time", "ts => ts.map(t => t.textContent)")
+    assert all(re.fullmatch(r"\d\d:\d\d:\d\d\.\d{3}", s) for s in stamps)
+    assert not [kind for kind, _ in entries if kind == "error"]
+
+
+def test_errors_show_in_the_banner_then_my_backend_creates_the_session(guarded_page, emulator):
+    page = open_demo(guarded_page, emulator.url + "/")
+    page.wait_for_selector("#connect-form[data-catalog=loaded]", state="attached")
+
+    # A KS the backend refuses: the banner shows the code and the message; Connect stays usable.
+    guarded_page.allow_console_error(r"status of 403")
+    page.fill("#ks", "forbidden-ks")
+    page.click("#connect-button")
+    page.wait_for_selector("#error-banner:not([hidden])", timeout=CONNECT_TIMEOUT_MS)
+    assert page.inner_text("#error-code") == "UNAUTHORIZED"
+    assert page.inner_text("#error-message")
+    assert "forbidden-ks" not in page.inner_text("body")  # the KS is never shown
+    wait_state(page, "ERROR")
+    page.click("#error-dismiss")
+    assert page.locator("#error-banner").is_hidden()
+    # That KS could not read the catalog either: the pickers fell back to the default ids.
+    page.wait_for_selector("#connect-form[data-catalog=defaults]", state="attached")
+    assert page.eval_on_selector_all("#avatar-select option", "os => os.map(o => o.value)") == ["avatar-123"]
+    page.fill("#ks", "your-kaltura-session")
+    page.press("#ks", "Tab")
+    page.wait_for_selector("#connect-form[data-catalog=loaded]", state="attached")
+
+    # "My backend creates it": the page asks /api/create-avatar-session, then init_session.
+    page.check("#mode-backend")
+    assert page.locator("#ks").is_hidden()
+    assert page.input_value("#session-endpoint") == emulator.url + "/api/create-avatar-session"
+    page.select_option("#avatar-select", "avatar-max")
+    page.click("#connect-button")
+    wait_state(page, "READY")
+    assert page.locator("#error-banner").is_hidden()
+    asked = [r for r in emulator.requests() if r["path"] == "/api/create-avatar-session"]
+    assert asked and asked[-1]["body"]["avatarId"] == "avatar-max"
+    session_id = page.inner_text("#session-id")
+    assert requests_to(emulator, f"/{session_id}/init-client")
+    creates = requests_to(emulator, "/avatar-session/create")
+    assert all(r["t"] < asked[-1]["t"] for r in creates)  # only the refused attempt: init_session now
+
+    # Ctrl+Enter in the text box says it.
+    page.fill("#speak-text", "Hello from a backend-created session.")
+    page.focus("#speak-text")
+    page.keyboard.press("Control+Enter")
+    wait_log_count(page, "speakingStart", 1)
+    page.click("#end-button")
+    wait_state(page, "ENDED")
+    assert_in_order(log_entries(page), [
+        ("error", None), ("backend", None), ("initSession", None), ("stateChange", "READY"),
+        ("sayText", None), ("speakingStart", None), ("endSession", None), ("stateChange", "ENDED"),
+    ])
