@@ -14,6 +14,7 @@ from .config import Settings
 from .control import add_control_routes
 from .errors import ApiError, error_response
 from .faults import make_middleware
+from .media import speed_up_aiortc
 from .render import face_frames
 from .sessions import SessionManager
 from .state import EMULATOR, Emulator
@@ -95,6 +96,7 @@ async def json_errors(request: web.Request, handler) -> web.StreamResponse:
 async def _startup(app: web.Application) -> None:
     emu = app[EMULATOR]
     use_loopback_candidates(emu.settings.host)
+    speed_up_aiortc()
     emu.sessions.start()
     if emu.settings.turn:
         coturn = Coturn(emu.settings.turn_host, emu.settings.turn_username, emu.settings.turn_credential,

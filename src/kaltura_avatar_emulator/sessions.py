@@ -49,6 +49,7 @@ class Session:
     keepalives: list[float] = field(default_factory=list)
     ended_reason: str | None = None
     frames_sent: int = 0
+    frames_late: int = 0  # sent more than one frame interval after their due time (CPU starved)
     speaker: Speaker = field(default_factory=Speaker)
     viewer: Viewer | None = None
 
@@ -60,8 +61,10 @@ class Session:
         self.last_keepalive = time.monotonic()
         self.keepalives.append(time.time())
 
-    def count_frame(self) -> None:
+    def count_frame(self, late_s: float) -> None:
         self.frames_sent += 1
+        if late_s > 0.04:
+            self.frames_late += 1
 
     def state(self) -> dict:
         """What `GET /__test__/sessions/{id}` shows."""
@@ -73,6 +76,7 @@ class Session:
             "speed": self.speed,
             "viewers": int(self.viewer is not None and self.viewer.alive),
             "frames_sent": self.frames_sent,
+            "frames_late": self.frames_late,
             "audio_queue_ms": round(self.speaker.queued_ms(), 1),
             "speaking": self.speaker.speaking,
             "speech": [r.as_dict() for r in self.speaker.records],

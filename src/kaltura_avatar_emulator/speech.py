@@ -13,6 +13,7 @@ from .audio import RATE
 
 FRAME_SAMPLES = RATE // 50  # 20 ms
 SILENCE = np.zeros(FRAME_SAMPLES, np.int16)
+SILENCE.flags.writeable = False
 
 
 @dataclass
@@ -93,6 +94,10 @@ class Speaker:
 
     def next_frame(self) -> np.ndarray:
         """The next 20 ms of int16 PCM: speech from the head of the line, else silence."""
+        if not self.queue:
+            self._close_record()
+            self.level *= 0.6
+            return SILENCE
         out = np.zeros(FRAME_SAMPLES, np.int16)
         filled = 0
         while filled < FRAME_SAMPLES and self.queue:
@@ -114,7 +119,8 @@ class Speaker:
                 self.queue.popleft()
         if not self.queue and filled == 0:
             self._close_record()
-        rms = float(np.sqrt(np.mean((out.astype(np.float32) / 32768.0) ** 2)))
+        samples = out.astype(np.float32) / 32768.0
+        rms = float(np.sqrt(np.dot(samples, samples) / FRAME_SAMPLES))
         # fast attack, slower release: lips open with the sound and close soon after
         self.level = rms if rms > self.level else self.level * 0.6 + rms * 0.4
         return out

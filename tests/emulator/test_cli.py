@@ -14,7 +14,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
 from conftest import KS, ROOT, Api, start_server
-from viewer import connect
+from kaltura_avatar_emulator.viewer import connect
 
 pytestmark = pytest.mark.timeout(60)
 

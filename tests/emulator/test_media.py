@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from viewer import connect
+from kaltura_avatar_emulator.viewer import connect
 
 pytestmark = pytest.mark.timeout(45)
 

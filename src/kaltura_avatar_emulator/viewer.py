@@ -1,4 +1,7 @@
-"""A CPython WHEP viewer (aiortc) that records what it receives: frames, and audio RMS over time."""
+"""A CPython WHEP viewer (aiortc) that records what it receives: frames, looks, audio RMS over time.
+
+Used by the emulator's tests and benchmarks; `connect(http, whep_url)` returns a recording `Viewer`.
+"""
 from __future__ import annotations
 
 import asyncio
@@ -6,12 +9,10 @@ import time
 from dataclasses import dataclass, field
 
 import aiohttp
-import aioice.ice
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-# aioice never offers 127.0.0.1; the emulator only listens there (see webrtc-loopback.md)
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
+from .whep import use_loopback_candidates
 
 
 # where the emulator draws the mouth and the eyes on its 512x512 face
@@ -28,6 +29,7 @@ class Viewer:
     looks: list[tuple[float, float, float]] = field(default_factory=list)  # (t, mouth mean luma, eyes luma contrast)
     audio: list[tuple[float, float]] = field(default_factory=list)  # (t, rms 0..1) per decoded frame
     tasks: list[asyncio.Task] = field(default_factory=list)
+    posted_in: float = 0.0  # seconds from sending the WHEP POST to its 201
 
     async def wait_frames(self, n: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -71,6 +73,7 @@ async def connect(http: aiohttp.ClientSession, whep_url: str, audio: bool = True
     `extra_sdp` lines go into the first (bundle-owning) media section, e.g. a `.local` candidate.
     `trickle`: like a browser, offer without candidates or end-of-candidates and PATCH them afterwards.
     """
+    use_loopback_candidates("127.0.0.1")
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTransceiver("video", direction="recvonly")
     if audio:
@@ -85,14 +88,16 @@ async def connect(http: aiohttp.ClientSession, whep_url: str, audio: bool = True
                         if not ln.startswith(("a=candidate:", "a=end-of-candidates")))
     second = offer.find("\r\nm=", offer.find("\r\nm=") + 1)
     offer = offer + extra_sdp if second < 0 else offer[: second + 2] + extra_sdp + offer[second + 2 :]
+    t = time.perf_counter()
     async with http.post(whep_url, data=offer, headers={"Content-Type": "application/sdp"}) as r:
         body = await r.text()
         if r.status != 201:
             await pc.close()
             raise AssertionError(f"WHEP POST {r.status}: {body}")
         location, etag = r.headers["Location"], r.headers.get("ETag")
+        posted_in = time.perf_counter() - t
     await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type="answer"))
-    viewer = Viewer(pc, location, etag)
+    viewer = Viewer(pc, location, etag, posted_in=posted_in)
     if trickle:
         frag = "a=mid:0\r\n" + "".join(c + "\r\n" for c in dict.fromkeys(candidates))
         base = whep_url.split("/rtc/")[0]
