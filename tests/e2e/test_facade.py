@@ -7,7 +7,10 @@ the machine and the guard accepts exactly the requests that route answered.
 
 from __future__ import annotations
 
+import base64
 import re
+
+from test_demo import make_mp3
 
 LIVE = "https://api.avatar.us.kaltura.ai"
 BOOT_TIMEOUT_MS = 60_000
@@ -48,6 +51,8 @@ def test_the_seed_examples_run_through_the_facade(guarded_page, emulator):
     ended = [r["path"] for r in emulator.requests() if r["path"].endswith("/end")]
     assert ended == [f"/v1/avatar-session/{session_ids[0]}/end", f"/v1/avatar-session/{be_session}/end"]
     assert page.locator("#avatar-container video").count() == 0
+    # Two sessions, one runtime: Pyodide was fetched once for the page.
+    assert sum(u.endswith("/pyodide.asm.wasm") for u in guarded_page.requests) == 1
 
 
 def test_facade_shape_errors_and_events(guarded_page, emulator):
@@ -93,3 +98,41 @@ def test_facade_shape_errors_and_events(guarded_page, emulator):
     assert result["after"][0] == "ERROR"
     assert result["events"][0] == "error:INVALID_STATE"
     assert "CREATING" in result["events"]
+
+
+def test_facade_media_methods(guarded_page, emulator):
+    """attachAvatar before the stream, sayAudio with a Blob, interrupt, once/off, endSession."""
+    page = open_facade_page(guarded_page, emulator)
+    mp3 = base64.b64encode(make_mp3(1.0)).decode()
+    result = page.evaluate(
+        """async ([baseUrl, mp3]) => {
+          const { KalturaAvatarSession } = window.avatarSdk;
+          const session = new KalturaAvatarSession('your-kaltura-session', { baseUrl });
+          const seen = [];
+          const counted = () => seen.push('counted');
+          session.on('connectionChange', counted);
+          session.once('stateChange', (s) => seen.push(`once:${s}`));
+          session.on('speakingStart', () => seen.push('speakingStart'));
+          session.attachAvatar('avatar-container');            // before the stream exists
+          await session.createSession({ avatarId: 'avatar-123', voiceId: 'voice-456' });
+          session.off('connectionChange', counted);
+          const videos = document.querySelectorAll('#avatar-container video').length;
+          const bytes = Uint8Array.from(atob(mp3), (c) => c.charCodeAt(0));
+          const blob = new Blob([bytes], { type: 'audio/mpeg' });
+          await session.sayAudio(blob, `turn-${Date.now()}`, 1.0);
+          await new Promise((resolve) => session.once('speakingStart', resolve));
+          await session.interrupt();
+          await session.endSession();
+          return { seen, videos, state: session.getSessionState(), conn: session.getConnectionState(),
+                   left: document.querySelectorAll('video').length };
+        }""",
+        [emulator.api_base, mp3],
+    )
+    assert result["videos"] == 1 and result["left"] == 0
+    assert result["state"] == "ENDED" and result["conn"] == "CLOSED"
+    assert result["seen"][0] == "once:CREATING"
+    assert result["seen"].count("counted") == 2  # CONNECTING, CONNECTED; none after off()
+    assert "speakingStart" in result["seen"]
+    uploads = [r for r in emulator.requests() if r["path"].endswith("/say-audio")]
+    assert len(uploads) == 1 and float(uploads[0]["body"]["duration"]) == 1.0
+    assert [r for r in emulator.requests() if r["path"].endswith("/interrupt")]
