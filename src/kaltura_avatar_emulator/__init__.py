@@ -2,7 +2,7 @@
 
 Run: python -m kaltura_avatar_emulator [--host 127.0.0.1] [--port 8000] [--root DIR]
      [--mount /prefix=DIR ...] [--test-controls] [--idle-timeout S] [--max-sessions N]
-     [--ks KS ...] [--forbidden-ks KS ...] [--turn] [--upstream-url URL]
+     [--ks KS ...] [--forbidden-ks KS ...] [--token-ttl S] [--turn [--turn-port P]] [--upstream-url URL]
 Prints "Serving on http://HOST:PORT/" once ready; stops cleanly on SIGINT/SIGTERM.
 
 Static files: / -> ROOT/index.html, /pyscript.toml, /static/<path>, and /prefix/<path> per --mount.
@@ -14,12 +14,16 @@ WHEP: POST /rtc/v1/whep/?app=app&stream={sessionId}; PATCH/DELETE on the returne
 
 Test controls (only with --test-controls; 404 otherwise):
   POST   /__test__/faults     {"route", "count", "status"?, "hang"?, "drop"?, "headers"?, "body"?}
+         the next `count` requests on `route` answer `status` with {"success": false, "error":
+         "Injected fault"} (or `body`, plus `headers`), or hang `hang` s first, or drop the connection
          routes: create, init-client, say-text, say-audio, interrupt, keep-alive, end,
                  whep-post, whep-patch, whep-delete, create-avatar-session
   DELETE /__test__/faults     clear all faults
   POST   /__test__/sessions/{id}/expire       end the session as if idle-timed-out
   POST   /__test__/sessions/{id}/drop-media   close its WHEP peer connection (session stays)
-  GET    /__test__/sessions[/{id}]            media state: frames_sent, audio_queue_ms, speech, ...
-  GET    /__test__/requests   request log (secrets redacted); DELETE clears it
-  POST   /__test__/reset      end all sessions, clear faults and the request log
+  GET    /__test__/sessions[/{id}]            {id, state, avatar_id, voice_id, viewers, frames_sent,
+         frames_late, audio_queue_ms, speaking, speech: [{turn_id, start, end}], keepalives, created,
+         ended_reason}  (speech start/end: unix times when the turn's audio was sent)
+  GET    /__test__/requests   [{t, method, path, query, headers, body}] (secrets redacted); DELETE clears
+  POST   /__test__/reset      end (and forget) all sessions, clear faults and the request log
 """

@@ -62,7 +62,12 @@ async def access_log(request: web.Request, handler) -> web.StreamResponse:
 async def cors(request: web.Request, handler) -> web.StreamResponse:
     """CORS on every route; preflights answered here."""
     if request.method == "OPTIONS":
-        return web.Response(status=204, headers=CORS_HEADERS)
+        headers = dict(CORS_HEADERS)
+        if asked := request.headers.get("Access-Control-Request-Headers"):
+            headers["Access-Control-Allow-Headers"] = asked  # whatever the client sends, e.g. custom ids
+        if request.headers.get("Access-Control-Request-Private-Network"):
+            headers["Access-Control-Allow-Private-Network"] = "true"
+        return web.Response(status=204, headers=headers)
     try:
         response = await handler(request)
     except web.HTTPException as exc:

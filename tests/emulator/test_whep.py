@@ -103,6 +103,13 @@ async def test_trickle_patch(whep, http):
         t = time.monotonic()
         async with http.patch(res, data=frag.replace("a=candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host\r\n", MDNS), headers=hdr) as r:
             assert r.status == 204 and time.monotonic() - t < 0.5  # .local stripped, not resolved
+        chromium = ("a=mid:0\r\n"
+                    "a=candidate:2 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active generation 0 ufrag abcd network-id 1\r\n"
+                    "a=candidate:3 1 udp 2122262783 ::1 50000 typ host generation 0 ufrag abcd network-id 2\r\n"
+                    "a=candidate:4 1 udp 1686052607 127.0.0.1 50001 typ srflx raddr 0.0.0.0 rport 0 generation 0\r\n"
+                    "a=end-of-candidates\r\n")
+        async with http.patch(res, data=chromium, headers=hdr) as r:  # what a browser trickles
+            assert r.status == 204
         async with http.patch(res, data=frag, headers={**hdr, "If-Match": '"stale"'}) as r:
             assert r.status == 412
         async with http.patch(res, data=frag, headers={"Content-Type": "application/sdp"}) as r:
