@@ -8,7 +8,7 @@ import tempfile
 
 log = logging.getLogger("kaltura_avatar_emulator")
 
-STARTUP_S = 0.5
+STARTUP_S = 5.0
 STOP_TIMEOUT = 3.0
 
 
@@ -33,17 +33,34 @@ class Coturn:
             "--min-port=49160", "--max-port=49300", "--log-file=stdout", "--simple-log",
             stdin=asyncio.subprocess.DEVNULL, stdout=self.log, stderr=self.log,
         )
-        try:
-            await asyncio.wait_for(self.proc.wait(), STARTUP_S)
-        except asyncio.TimeoutError:
-            log.info("coturn listening on %s:%d (udp+tcp)", self.host, self.port)
-            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STARTUP_S
+        while self.proc.returncode is None and loop.time() < deadline:
+            if await self._listening():
+                await asyncio.sleep(0.2)  # someone else's server on the port: ours exits meanwhile
+                if self.proc.returncode is not None:
+                    break
+                log.info("coturn listening on %s:%d (udp+tcp)", self.host, self.port)
+                return
+            await asyncio.sleep(0.05)
+        await self.stop_process()
         self.log.seek(0)
         err = self.log.read().decode(errors="replace")[-300:]
-        raise TurnUnavailable(f"turnserver exited at once (port {self.port} needs root): {err}")
+        raise TurnUnavailable(f"turnserver did not start on port {self.port} (below 1024 needs root): {err}")
+
+    async def _listening(self) -> bool:
+        try:
+            _, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 0.5)
+        except (OSError, asyncio.TimeoutError):
+            return False
+        writer.close()
+        return True
 
     async def stop(self) -> None:
+        await self.stop_process()
         self.log.close()
+
+    async def stop_process(self) -> None:
         if self.proc is None or self.proc.returncode is not None:
             return
         self.proc.terminate()

@@ -117,9 +117,10 @@ async def test_say_audio_mp3_plays(watched, make_mp3, audio_form):
     first = viewer.first_loud_after(t0, LOUD)
     assert first is not None and first - t0 < 0.5
     loud = [t for t, r in viewer.audio if t >= t0 and r > 0.1]  # a 0.5-amplitude sine: RMS ~0.35
-    assert 0.8 < loud[-1] - loud[0] < 1.3
+    # 1 s of tone; the sender catches up in bursts when the machine is busy, hence the margins
+    assert 0.6 < loud[-1] - loud[0] < 1.5
     speech = (await api.state(sid))["speech"]
-    assert speech[-1]["turn_id"] == "a1" and 0.9 < speech[-1]["end"] - speech[-1]["start"] < 1.3
+    assert speech[-1]["turn_id"] == "a1" and 0.6 < speech[-1]["end"] - speech[-1]["start"] < 1.5
 
 
 async def test_mouth_follows_audio_and_eyes_blink(watched):
