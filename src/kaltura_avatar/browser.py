@@ -362,13 +362,25 @@ def on_pagehide(callback: Callable[[], None]) -> Callable[[], None]:
     import js
 
     proxies = Proxies()
-    proxy = proxies.create(lambda _event: callback())
+    calling = False
+
+    def listener(_event: Any) -> None:
+        nonlocal calling
+        calling = True
+        try:
+            callback()
+        finally:
+            calling = False
+
+    proxy = proxies.create(listener)
     js.window.addEventListener("pagehide", proxy)
 
     def unsubscribe() -> None:
         js.window.removeEventListener("pagehide", proxy)
-        # May run inside the listener itself: destroy the proxy once that call has returned.
-        asyncio.get_event_loop().call_soon(proxies.destroy_all)
+        if calling:  # unsubscribed from inside the listener: destroy once that call returned
+            asyncio.get_event_loop().call_soon(proxies.destroy_all)
+        else:
+            proxies.destroy_all()
 
     return unsubscribe
 

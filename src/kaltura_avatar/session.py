@@ -216,6 +216,8 @@ class KalturaAvatarSession:
                 await self._release(end_remote=True)
                 self._finish(S.ENDED)
                 raise
+            if self._end_task is not None:  # ended by end_session: return once it is over
+                await asyncio.gather(asyncio.shield(self._end_task), return_exceptions=True)
             raise AvatarError(E.INVALID_STATE, "The session was ended while it was being created") from None
         except AvatarError as err:
             await self._startup_failed(err)

@@ -1,14 +1,22 @@
 """The seed's two complete examples in Python, end to end: Chromium + Pyodide + the emulator."""
 
-from test_sdk_support import prelude, server_routes
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: reach the shared support module
+from test_sdk_support import prelude, server_routes  # noqa: E402
 
 CREATED = [["stateChange", "CREATING"], ["connectionChange", "CONNECTING"],
            ["connectionChange", "CONNECTED"], ["stateChange", "READY"]]
 ENDED = [["connectionChange", "CLOSED"], ["stateChange", "ENDED"]]
 
 
+LIVE_BASE = "https://api.avatar.us.kaltura.ai/v1/avatar-session"  # the seed's; answered by the emulator
+
+
 def test_fe_only_seed_example(py):
-    prelude(py)
+    py.guard.route_host("https://api.avatar.us.kaltura.ai", py.emulator.url)
+    prelude(py, LIVE_BASE)
     result = py.run("""
         session = new_session("your-kaltura-session", logLevel="info")
         started = time.monotonic()
@@ -52,3 +60,60 @@ def test_fe_only_seed_example(py):
     assert server["state"] == "ended" and server["viewers"] == 0
     routes = server_routes(py.emulator)
     assert "whep-delete" in routes and "end" in routes
+
+
+def test_be_created_seed_example_keeps_the_token_out_of_dom_urls_and_logs(py):
+    console = []
+    py.page.on("console", lambda m: console.append(m.text))
+    prelude(py)
+    turn_id, session_id, token = py.run("""
+        r = await js.fetch("/api/create-avatar-session")
+        data = (await r.json()).to_py()
+        session = new_session(None, logLevel="debug")
+        await session.init_session({"sessionId": data["sessionId"], "token": data["token"]},
+                                   {"videoContainerId": "avatar-container"})
+        turn_id = f"turn-{int(time.time() * 1000)}"
+        await session.say_text("Hello from backend-created session!", turn_id, True)
+        await until(lambda: names("speakingEnd"), timeout=15)
+        await session.end_session()
+        [turn_id, data["sessionId"], data["token"]]
+    """)
+    assert py.run("names('stateChange', 'connectionChange')") == CREATED + ENDED
+    assert py.run("names('speakingStart', 'speakingEnd')") == [["speakingStart", None], ["speakingEnd", None]]
+    assert py.run("[video_dom(), browser.live_proxies()]") == [[], 0]
+    assert [s["turn_id"] for s in py.emulator.session(session_id)["speech"]] == [turn_id]
+    assert py.emulator.session(session_id)["state"] == "ended"
+    # The token went only into Authorization headers: never a URL, the DOM, or a log line.
+    session_calls = [r for r in py.emulator.requests() if r["path"].startswith(f"/v1/avatar-session/{session_id}/")]
+    assert session_calls and all("authorization" in {k.lower() for k in r["headers"]} for r in session_calls)
+    assert not any(token in r["path"] or token in str(r["query"]) for r in py.emulator.requests())
+    assert not any(token in url for url in py.guard.requests)
+    assert token not in py.page.content()
+    assert any("stateChange" in line for line in console) and not any(token in line for line in console)
+
+
+def test_attach_avatar_before_the_stream_then_moved_and_a_missing_container(py):
+    prelude(py)
+    before = py.run("""
+        session = new_session()
+        session.attach_avatar("avatar-container")
+        video_dom()
+    """)
+    assert len(before) == 1 and before[0]["parent"] == "avatar-container" and before[0]["tracks"] == []
+    py.run("""
+        await session.create_session("avatar-123", "voice-456")
+        js.document.querySelector("video").dataset.mark = "the-one"
+        session.attach_avatar("other-container")
+        await asyncio.sleep(0.5)
+        f1 = await frames(session)
+        await asyncio.sleep(0.5)
+        f2 = await frames(session)
+    """)
+    (moved,) = py.run("video_dom()")
+    assert moved["parent"] == "other-container" and 'data-mark="the-one"' in moved["html"]
+    assert moved["tracks"] == ["audio", "video"] and not moved["paused"] and not moved["muted"]
+    assert py.run("f2 > f1 > 0") is True  # frames decoded keep increasing after the move
+    assert py.run("await attempt(lambda: session.attach_avatar('no-such-div'), session)") == \
+        ["INVALID_CONFIGURATION", "READY", "CONNECTED"]
+    py.run("await session.end_session()")
+    assert py.run("[video_dom(), browser.live_proxies()]") == [[], 0]

@@ -4,11 +4,11 @@
 - ``BASE``: the emulator's Control API base URL; ``FAST``: a config with quick timings.
 - ``events``: every event of the sessions made by ``new_session`` as [name, value, ms].
 - ``new_session(api_key, **config)``, ``names(*which)``, ``until(predicate, timeout)``,
-  ``frames(session)``, ``video_dom()``, ``attempt(awaitable)`` -> [code, state, connection].
+  ``frames(session)``, ``video_dom()``, ``attempt(call, session)`` -> [code, state, connection].
 """
 
 PRELUDE = r'''
-import asyncio, json, time
+import asyncio, inspect, json, time
 import js
 from kaltura_avatar import *
 from kaltura_avatar import browser
@@ -55,9 +55,12 @@ def video_dom():
         })
     return out
 
-async def attempt(awaitable, session=None):
+async def attempt(call, session=None):
+    """Run ``call`` (an awaitable, or a function returning one or not): [code, state, connection]."""
     try:
-        await awaitable
+        result = call() if callable(call) else call
+        if inspect.isawaitable(result):
+            await result
     except AvatarError as err:
         s = session
         return [err.code.value, s.get_session_state().value if s else None, s.get_connection_state().value if s else None]
@@ -74,3 +77,25 @@ def server_routes(emulator) -> list[str | None]:
     from kaltura_avatar_emulator.faults import route_name
 
     return [route_name(r["method"], r["path"]) for r in emulator.requests()]
+
+
+def make_mp3(seconds: float, rate: int = 44100) -> bytes:
+    """An MP3 (PyAV's libmp3lame) of a warbling tone, loud enough to be heard as speech."""
+    import io
+
+    import av
+    import numpy as np
+
+    t = np.arange(int(seconds * rate)) / rate
+    pcm = (0.5 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t)) * 32767).astype(np.int16)
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp3") as container:
+        stream = container.add_stream("libmp3lame", rate=rate, layout="mono")
+        for start in range(0, len(pcm), 1152):
+            frame = av.AudioFrame.from_ndarray(pcm[None, start:start + 1152], format="s16", layout="mono")
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return out.getvalue()

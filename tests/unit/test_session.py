@@ -501,13 +501,18 @@ async def test_recovery_gives_up_after_the_attempts_with_backoff(world):
 async def test_end_session_during_create_cancels_cleanly_and_ends_the_server_session(world):
     session, rec = new_session(world)
     world.http.queue("create", hang(0.1, ok(sessionId="sess-1", token=TOKEN)))
-    task = asyncio.ensure_future(session.create_session("avatar-123", None, "avatar-container"))
-    await asyncio.sleep(0.02)
-    assert session.get_session_state() == "CREATING"
-    await session.end_session()
+
+    async def end_soon():
+        await asyncio.sleep(0.02)
+        assert session.get_session_state() == "CREATING"
+        await session.end_session()
+
+    ending = asyncio.ensure_future(end_soon())
     with pytest.raises(AvatarError) as excinfo:
-        await task
+        await session.create_session("avatar-123", None, "avatar-container")
     assert excinfo.value.code is E.INVALID_STATE
+    assert session.get_session_state() == "ENDED"  # create_session returns once the end is over
+    await ending
     assert rec.names("stateChange", "connectionChange") == [("stateChange", "CREATING")] + ENDED
     assert world.http.routes() == ["create", "end"]  # the session the create made is ended
     assert_released(world, session)
