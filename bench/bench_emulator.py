@@ -162,15 +162,18 @@ async def main() -> None:
     p.add_argument("--seconds", type=float, default=4.0)
     args = p.parse_args()
     proc, base = start()
+    load = os.getloadavg()[0]
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-            print(f"emulator at {base}, {os.cpu_count()} cores", file=sys.stderr)
+            print(f"emulator at {base}, {os.cpu_count()} cores, load average {load:.1f}", file=sys.stderr)
             await bench_http(http, base, args.rounds)
             await bench_whep_and_tts(http, base, args.rounds)
             await bench_capacity(http, base, proc.pid, [int(n) for n in args.sessions.split(",")], args.seconds)
     finally:
         proc.terminate()
         proc.wait(10)
+    print(f"{os.cpu_count()} cores; load average at start {load:.1f}, at end {os.getloadavg()[0]:.1f} "
+          "(other work on the machine shows in every number)")
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
     print(f"{'metric'.ljust(width)}  {'median'.ljust(vwidth)}  baseline (same run)")
