@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import CREATE_BODY, KS
+from emulator_support import CREATE_BODY, KS
 
 pytestmark = pytest.mark.timeout(30)
 

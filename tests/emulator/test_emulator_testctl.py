@@ -7,7 +7,7 @@ import time
 import aiohttp
 import pytest
 
-from conftest import CREATE_BODY, KS
+from emulator_support import CREATE_BODY, KS
 
 pytestmark = pytest.mark.timeout(30)
 

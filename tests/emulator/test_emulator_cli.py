@@ -13,7 +13,7 @@ import pytest
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
-from conftest import KS, ROOT, Api, start_server
+from emulator_support import KS, ROOT, Api, start_server
 from kaltura_avatar_emulator.viewer import connect
 
 pytestmark = pytest.mark.timeout(60)

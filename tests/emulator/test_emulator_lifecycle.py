@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import KS
+from emulator_support import KS
 
 pytestmark = pytest.mark.timeout(40)
 

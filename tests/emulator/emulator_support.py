@@ -1,0 +1,122 @@
+"""Helpers shared by the emulator tests: start a server process, call its API, make test audio."""
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import av
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+KS = "test-ks"
+CREATE_BODY = {"clientId": "kaltura-avatar-sdk", "visualConfig": {"id": "avatar-123"}, "voiceConfig": {"id": "voice-456"}}
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> int:
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return -9
+
+
+def start_server(tmp: Path, *args: str, env: dict | None = None) -> Server:
+    log = tmp / f"emulator-{time.monotonic_ns()}.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kaltura_avatar_emulator", "--port", "0", *args],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=log.open("w"), text=True, env=env,
+    )
+    line = proc.stdout.readline()
+    m = re.fullmatch(r"Serving on (http://127\.0\.0\.1:\d+/)\n", line)
+    if not m:
+        proc.kill()
+        raise RuntimeError(f"no ready line: {line!r}\n{log.read_text()[-2000:]}")
+    return Server(m.group(1).rstrip("/"), proc, log)
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict
+    body: object
+
+
+class Api:
+    def __init__(self, base: str, http: aiohttp.ClientSession):
+        self.base, self.http = base, http
+
+    async def request(self, method: str, path: str, **kw) -> Reply:
+        async with self.http.request(method, self.base + path, **kw) as resp:
+            raw = await resp.read()
+            try:
+                body = await resp.json(content_type=None) if raw else None
+            except ValueError:
+                body = raw
+            return Reply(resp.status, dict(resp.headers), body)
+
+    async def create(self, body: dict | None = None, ks: str = KS, path: str = "/v1/avatar-session/create") -> Reply:
+        return await self.request("POST", path, json=CREATE_BODY if body is None else body,
+                                  headers={"Authorization": f"KS {ks}"})
+
+    async def session(self, body: dict | None = None) -> tuple[str, str]:
+        r = await self.create(body)
+        assert r.status == 200, r.body
+        return r.body["sessionId"], r.body["token"]
+
+    async def call(self, sid: str, route: str, token: str | None, json: object = None, **kw) -> Reply:
+        headers = kw.pop("headers", {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        if "data" not in kw:
+            kw["json"] = {} if json is None else json
+        return await self.request("POST", f"/v1/avatar-session/{sid}/{route}", headers=headers, **kw)
+
+    async def state(self, sid: str) -> dict:
+        r = await self.request("GET", f"/__test__/sessions/{sid}")
+        assert r.status == 200, r.body
+        return r.body
+
+    async def fault(self, route: str, count: int = 1, **kw) -> None:
+        r = await self.request("POST", "/__test__/faults", json={"route": route, "count": count, **kw})
+        assert r.status == 200, r.body
+
+
+def mp3_bytes(seconds: float = 1.0, freq: float = 440.0, rate: int = 44100) -> bytes:
+    """A sine tone encoded with PyAV's libmp3lame (no binary fixtures in the repo)."""
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp3") as out:
+        stream = out.add_stream("libmp3lame", rate=rate)
+        stream.layout = "mono"
+        t = np.arange(int(seconds * rate)) / rate
+        pcm = (np.sin(2 * np.pi * freq * t) * 0.5 * 32767).astype(np.int16)
+        step = 1152
+        for i in range(0, len(pcm), step):
+            frame = av.AudioFrame.from_ndarray(pcm[None, i:i + step], format="s16", layout="mono")
+            frame.sample_rate = rate
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buf.getvalue()
+
+
+def multipart_audio(data: bytes, turn_id: str = "turn-a", duration: str = "1.0", content_type: str = "audio/mpeg") -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    form.add_field("turnId", turn_id)
+    form.add_field("duration", duration)
+    form.add_field("audio", data, filename="speech.mp3", content_type=content_type)
+    return form
