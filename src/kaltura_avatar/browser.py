@@ -385,6 +385,12 @@ def on_pagehide(callback: Callable[[], None]) -> Callable[[], None]:
     return unsubscribe
 
 
+def page_visible() -> bool:
+    import js
+
+    return not js.document.hidden
+
+
 async def read_blob(value: Any) -> bytes:
     """The bytes of a JS ``Blob`` or ``File``."""
     import js
@@ -431,4 +437,5 @@ def BrowserPlatform() -> Platform:  # noqa: N802 (reads as the class it stands f
         create_meter=WebAudioMeter,
         on_pagehide=on_pagehide,
         read_blob=read_blob,
+        page_visible=page_visible,
     )

@@ -127,5 +127,7 @@ class Platform:
     on_pagehide: Callable[[Callable[[], None]], Callable[[], None]]
     # bytes of a JS Blob/File; raise AvatarError(INVALID_CONFIGURATION) for anything else
     read_blob: Callable[[Any], Awaitable[bytes]]
+    # False while the tab is hidden (video decoding may pause then: not a lost stream)
+    page_visible: Callable[[], bool] = lambda: True
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     clock: Callable[[], float] = time.monotonic

@@ -464,7 +464,9 @@ class KalturaAvatarSession:
                 logger.debug("stats failed: %s", exc)
                 continue
             now = clock()
-            if stats.frames_decoded is not None and stats.frames_decoded != last_frames:
+            if not self._platform.page_visible() or (
+                stats.frames_decoded is not None and stats.frames_decoded != last_frames
+            ):
                 last_frames, progress_at = stats.frames_decoded, now
             elif now - progress_at > self._config.media_timeout_s:
                 self._start_recovery("no video frames")

@@ -117,3 +117,55 @@ def test_attach_avatar_before_the_stream_then_moved_and_a_missing_container(py):
         ["INVALID_CONFIGURATION", "READY", "CONNECTED"]
     py.run("await session.end_session()")
     assert py.run("[video_dom(), browser.live_proxies()]") == [[], 0]
+
+
+BLOCK_AUTOPLAY_WITH_SOUND = """() => {
+    const play = HTMLMediaElement.prototype.play;
+    HTMLMediaElement.prototype.play = function () {
+        return this.muted ? play.call(this) : Promise.reject(new DOMException("blocked", "NotAllowedError"));
+    };
+}"""
+
+
+def test_blocked_autoplay_plays_muted_then_sound_at_the_next_gesture(py):
+    warnings = []
+    py.page.on("console", lambda m: m.type == "warning" and warnings.append(m.text))
+    py.page.evaluate(BLOCK_AUTOPLAY_WITH_SOUND)
+    prelude(py)
+    muted = py.run("""
+        session = new_session()
+        seen = []
+        session.once("stateChange", lambda s: seen.append(str(s)))  # once: only the first change
+        def never(*args):
+            raise AssertionError("removed handler called")
+        session.on("connectionChange", never)
+        session.off("connectionChange", never)
+        await session.create_session("avatar-123", None, "avatar-container")
+        await asyncio.sleep(0.3)
+        video_dom()[0]
+    """)
+    assert muted["muted"] and not muted["paused"]
+    assert any("Autoplay with sound was blocked" in w for w in warnings)
+    # While muted, speaking is measured by WebAudio instead of the element's audio stats.
+    py.run("""
+        await session.say_text("Speaking while the page is muted.")
+        await until(lambda: names("speakingEnd"), timeout=20)
+    """)
+    assert py.run("names('speakingStart', 'speakingEnd')") == [["speakingStart", None], ["speakingEnd", None]]
+    py.page.click("#gesture")
+    assert py.run("[video_dom()[0]['muted'], session._view.audible, seen]") == [False, True, ["CREATING"]]
+
+    # Repeated sessions leave no element, peer connection, proxy or server session behind.
+    result = py.run("""
+        closed = []
+        await session.end_session()
+        for _ in range(2):
+            again = new_session()
+            await again.create_session("avatar-123", None, "avatar-container")
+            pc = again._media.pc._pc
+            await again.end_session()
+            closed.append(str(pc.connectionState))
+        [closed, video_dom(), browser.live_proxies(), len(js.document.querySelectorAll("video"))]
+    """)
+    assert result == [["closed", "closed"], [], 0, 0]
+    assert {s["state"] for s in py.emulator.sessions()} == {"ended"}

@@ -241,6 +241,7 @@ class FakePage:
     meters: list[FakeMeter] = field(default_factory=list)
     pagehide: list[Callable[[], None]] = field(default_factory=list)
     meter_level: Callable[[], float] = lambda: 0.0
+    visible: bool = True
 
     def on_pagehide(self, callback: Callable[[], None]) -> Callable[[], None]:
         self.pagehide.append(callback)
@@ -273,6 +274,7 @@ def make_world() -> World:
         create_meter=lambda stream: FakeMeter(page, stream),
         on_pagehide=page.on_pagehide,
         read_blob=page.read_blob,
+        page_visible=lambda: page.visible,
     )
     return World(http, peers, page, platform)
 

@@ -103,3 +103,17 @@ def test_option_models_accept_the_seed_shapes_and_refuse_bad_values():
         with pytest.raises(AvatarError) as excinfo:
             CreateSessionOptions.parse(bad)
         invalid(excinfo)
+
+
+def test_log_level_is_honoured(caplog):
+    import logging
+
+    logger = logging.getLogger("kaltura_avatar")
+    KalturaAvatarSession(KS, {"baseUrl": BASE, "logLevel": "warn"}, platform=make_world().platform)
+    assert logger.level == logging.WARNING
+    with caplog.at_level(logging.NOTSET):
+        logger.info("not shown")
+        logger.warning("shown")
+    assert "shown" in caplog.text and "not shown" not in caplog.text
+    KalturaAvatarSession(KS, {"baseUrl": BASE, "logLevel": "debug"}, platform=make_world().platform)
+    assert logger.level == logging.DEBUG

@@ -473,6 +473,14 @@ async def test_lost_media_triggers_recovery(world, ready):
     assert session.get_connection_state() == "CONNECTED" and len(world.peers.peers) == 2
 
 
+async def test_frames_paused_in_a_hidden_tab_are_not_lost_media(world, ready):
+    session, rec = ready
+    world.page.visible = False
+    world.peers.last.flowing = False
+    await asyncio.sleep(0.5)
+    assert rec.events[len(CREATED):] == [] and len(world.peers.peers) == 1
+
+
 async def test_recovery_stops_at_whep_404_and_reports_failed(world, ready):
     session, rec = ready
     world.http.queue("whep-post", status(404))
