@@ -10,6 +10,7 @@ from typing import Any
 from . import whep
 from .config import AvatarConfig
 from .control import ClientInfo
+from .errors import AvatarError
 from .log import logger
 from .ports import MediaStats, PeerCallbacks, PeerConnection, Platform
 
@@ -50,6 +51,10 @@ class MediaConnection:
                 await self._first_frame()
         except TimeoutError:
             raise whep.rtc_error(f"No video frame within {timeout:g} s", timeout=timeout) from None
+        except AvatarError:
+            raise
+        except Exception as exc:  # the browser refused something (a bad ICE server URL, an SDP...)
+            raise whep.rtc_error(f"WebRTC failed: {type(exc).__name__}: {exc}") from None
         return self._platform.clock() - started
 
     async def _negotiate(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ class Request:
     body: bytes | str | None
     timeout: float | None = None
     keepalive: bool = False
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def path(self) -> str:
@@ -302,3 +304,12 @@ def id3_tag(payload: bytes = b"TIT2\x00\x00\x00\x05\x00\x00\x03abcd") -> bytes:
     n = len(payload)
     size = bytes([(n >> 21) & 0x7F, (n >> 14) & 0x7F, (n >> 7) & 0x7F, n & 0x7F])
     return b"ID3\x04\x00\x00" + size + payload
+
+
+async def eventually(predicate: Callable[[], Any], timeout: float = 3.0) -> None:
+    """Wait until ``predicate()`` is true (the machine may be busy: never a fixed sleep)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.005)

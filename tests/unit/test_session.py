@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from fakes import (BASE, FAST, KS, TOKEN, WHEP_URL, FakeBlob, hang, id3_tag, make_world, mp3_frame, ok, status,
-                   transport_error)
+from fakes import (BASE, FAST, KS, TOKEN, WHEP_URL, FakeBlob, eventually, hang, id3_tag, make_world, mp3_frame, ok,
+                   status, transport_error)
 from kaltura_avatar import AvatarError, AvatarErrorCode, KalturaAvatarSession
 
 E = AvatarErrorCode
@@ -257,13 +257,12 @@ async def test_speaking_events_follow_the_audio_level_and_interrupt_ends_them(wo
     world.peers.level = lambda: level["v"]
     session._detector.hold_s = 0.1
     level["v"] = 0.4
-    await asyncio.sleep(0.06)
-    assert rec.names("speakingStart") == [("speakingStart", None)]
+    await eventually(lambda: rec.names("speakingStart"))
     level["v"] = 0.0
-    await asyncio.sleep(0.3)
+    await eventually(lambda: rec.names("speakingEnd"))
     assert rec.names("speakingStart", "speakingEnd") == [("speakingStart", None), ("speakingEnd", None)]
     level["v"] = 0.4
-    await asyncio.sleep(0.06)
+    await eventually(lambda: len(rec.names("speakingStart")) == 2)
     await session.interrupt()
     assert world.http.of("interrupt")
     assert [e for e, _ in rec.names("speakingStart", "speakingEnd")] == ["speakingStart", "speakingEnd"] * 2
@@ -275,7 +274,7 @@ async def test_without_an_audible_view_the_level_comes_from_the_meter(world):
     session, rec = new_session(world)
     await session.create_session("avatar-123")  # no container: nothing renders the audio
     world.page.meter_level = lambda: 0.5
-    await asyncio.sleep(0.06)
+    await eventually(lambda: rec.names("speakingStart"))
     assert rec.names("speakingStart") and world.page.meters[0].stream is world.peers.last.stream
     await session.end_session()
     assert world.page.meters[0].closed and rec.names("speakingEnd")  # ending ends the speech too
@@ -374,6 +373,19 @@ async def test_no_first_frame_within_the_connect_timeout(world):
     assert {"whep-delete", "end"} <= set(world.http.routes())
 
 
+async def test_a_browser_refusal_while_connecting_is_rtc_connection_failed(world):
+    session, _ = new_session(world)
+
+    def refuse(**kwargs):
+        raise ValueError("SyntaxError: bad ICE server URL")
+
+    world.platform.create_peer = refuse
+    with pytest.raises(AvatarError) as excinfo:
+        await session.create_session("avatar-123")
+    assert excinfo.value.code is E.RTC_CONNECTION_FAILED and "bad ICE server URL" in excinfo.value.message
+    assert session.get_session_state() == "ERROR" and world.http.routes()[-1] == "end"
+
+
 async def test_ice_failure_while_connecting_fails_fast(world):
     session, _ = new_session(world, connectTimeoutS=5)
     world.peers.connects = False
@@ -420,15 +432,15 @@ async def test_end_session_still_ends_locally_when_the_server_end_fails(world, r
 
 # --- keep-alive ------------------------------------------------------------------------------
 async def test_keep_alive_runs_on_schedule(world, ready):
-    await asyncio.sleep(0.28)
-    count = len(world.http.of("keep-alive"))
-    assert 3 <= count <= 7  # every 0.05 s (loose: the machine may be busy)
+    await eventually(lambda: len(world.http.of("keep-alive")) >= 5)
+    times = [r.at for r in world.http.of("keep-alive")]
+    assert all(b - a >= 0.045 for a, b in zip(times, times[1:]))  # every 0.05 s, never sooner
 
 
 async def test_keep_alive_404_ends_the_session_with_session_not_found(world, ready):
     session, rec = ready
     world.http.queue("keep-alive", status(404))
-    await asyncio.sleep(0.15)
+    await eventually(lambda: rec.names("error"))
     assert session.get_session_state() == "ENDED"
     assert rec.events[len(CREATED):] == [("connectionChange", "CLOSED"), ("stateChange", "ENDED"),
                                          ("error", "SESSION_NOT_FOUND")]
@@ -438,14 +450,14 @@ async def test_keep_alive_404_ends_the_session_with_session_not_found(world, rea
 async def test_keep_alive_transient_failures_retry_quietly_then_report_and_go_on(world, ready):
     session, rec = ready
     world.http.queue("keep-alive", status(503), transport_error())  # retried through: no error
-    await asyncio.sleep(0.12)
+    await eventually(lambda: len(world.http.of("keep-alive")) >= 4)
     assert rec.names("error") == []
     world.http.queue("keep-alive", *[status(500)] * 3)  # the retries run out: one error
-    await asyncio.sleep(0.2)
+    await eventually(lambda: rec.names("error"))
     assert rec.names("error") == [("error", "API_REQUEST_FAILED")]
     before = len(world.http.of("keep-alive"))
-    await asyncio.sleep(0.12)
-    assert len(world.http.of("keep-alive")) > before and session.get_session_state() == "READY"
+    await eventually(lambda: len(world.http.of("keep-alive")) > before)
+    assert rec.names("error") == [("error", "API_REQUEST_FAILED")] and session.get_session_state() == "READY"
 
 
 # --- recovery ----------------------------------------------------------------------------
@@ -454,7 +466,7 @@ async def test_ice_loss_renegotiates_and_the_view_gets_the_new_stream(world, rea
     session, rec = ready
     first = world.peers.last
     first.set_state(ice_state)
-    await asyncio.sleep(0.2)
+    await eventually(lambda: rec.events[-1] == ("connectionChange", "CONNECTED"))
     assert rec.events[len(CREATED):] == [("connectionChange", "DISCONNECTED"), ("connectionChange", "CONNECTING"),
                                          ("connectionChange", "CONNECTED")]
     second = world.peers.last
@@ -468,7 +480,7 @@ async def test_ice_loss_renegotiates_and_the_view_gets_the_new_stream(world, rea
 async def test_lost_media_triggers_recovery(world, ready):
     session, rec = ready
     world.peers.last.flowing = False  # frames stop, ICE says nothing
-    await asyncio.sleep(0.5)
+    await eventually(lambda: rec.events[-1] == ("connectionChange", "CONNECTED"))
     assert ("connectionChange", "DISCONNECTED") in rec.events
     assert session.get_connection_state() == "CONNECTED" and len(world.peers.peers) == 2
 
@@ -485,7 +497,7 @@ async def test_recovery_stops_at_whep_404_and_reports_failed(world, ready):
     session, rec = ready
     world.http.queue("whep-post", status(404))
     world.peers.last.set_state("failed")
-    await asyncio.sleep(0.2)
+    await eventually(lambda: rec.names("error"))
     assert rec.events[len(CREATED):] == [("connectionChange", "DISCONNECTED"), ("connectionChange", "CONNECTING"),
                                          ("connectionChange", "FAILED"), ("error", "RTC_CONNECTION_FAILED")]
     assert len(world.http.of("whep-post")) == 2 and session.get_session_state() == "READY"
@@ -497,7 +509,7 @@ async def test_recovery_gives_up_after_the_attempts_with_backoff(world):
     await session.create_session("avatar-123")
     world.peers.connects = False
     world.peers.last.set_state("disconnected")
-    await asyncio.sleep(0.5)
+    await eventually(lambda: rec.names("error"))
     assert rec.events[len(CREATED):] == [("connectionChange", "DISCONNECTED"), ("connectionChange", "CONNECTING"),
                                          ("connectionChange", "FAILED"), ("error", "RTC_CONNECTION_FAILED")]
     assert len(world.peers.peers) == 3 and all(p.closed for p in world.peers.peers)
