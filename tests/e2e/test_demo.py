@@ -10,6 +10,7 @@ import re
 
 import av
 import numpy as np
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 BOOT_TIMEOUT_MS = 60_000
 CONNECT_TIMEOUT_MS = 30_000
@@ -42,10 +43,13 @@ def log_entries(page) -> list[tuple[str, str]]:
 
 
 def wait_log_count(page, kind: str, count: int, timeout: float = SPEECH_TIMEOUT_MS) -> None:
-    page.wait_for_function(
-        "([kind, n]) => document.querySelectorAll(`#event-log li[data-kind='${kind}']`).length >= n",
-        arg=[kind, count], timeout=timeout,
-    )
+    try:
+        page.wait_for_function(
+            "([kind, n]) => document.querySelectorAll(`#event-log li[data-kind='${kind}']`).length >= n",
+            arg=[kind, count], timeout=timeout,
+        )
+    except PlaywrightTimeoutError:
+        raise AssertionError(f"no {kind} #{count} in the event log: {log_entries(page)}") from None
 
 
 def assert_in_order(entries: list[tuple[str, str]], expected: list[tuple[str, str | None]]) -> None:
@@ -139,12 +143,14 @@ def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(guarded_page
     wait_log_count(page, "speakingStart", 1)
     assert page.locator("#speaking[data-speaking=true]").count() == 1
     assert enabled(page, "#interrupt-button")
-    mouths = []
-    for _ in range(8):
+    mouths, change = [], 0.0
+    for _ in range(25):  # up to ~3 s of the utterance; stop at the first clear movement
         mouths.append(mouth(pixels(page.locator("#avatar-video").screenshot())))
-        page.wait_for_timeout(120)
-    changes = [np.abs(a - b).mean() for a, b in zip(mouths, mouths[1:])]
-    assert max(changes) > 3, f"the mouth did not move while speaking: {changes}"
+        change = max(np.abs(mouths[-1] - m).mean() for m in mouths)
+        if change > 3:
+            break
+        page.wait_for_timeout(100)
+    assert change > 3, f"the mouth did not move while speaking ({len(mouths)} frames, max change {change:.2f})"
     wait_log_count(page, "speakingEnd", 1)
     said = [text for kind, text in log_entries(page) if kind == "sayText"]
     assert said == [XSS]
@@ -171,11 +177,14 @@ def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(guarded_page
     # Interrupt while it speaks: speech stops at once.
     wait_log_count(page, "speakingStart", 2)
     page.click("#interrupt-button")
-    wait_log_count(page, "speakingEnd", 2, timeout=2_500)
+    wait_log_count(page, "speakingEnd", 2, timeout=3_000)
     assert requests_to(emulator, "/interrupt")
     page.wait_for_function("document.querySelector('#interrupt-button').disabled")
 
     # Upload an MP3 made here: the page measures its duration itself, then the avatar speaks it.
+    # (A user takes a moment to pick a file; the SDK's speaking detector needs to hear the
+    # interrupted turn's last buffered audio fade out before it can detect the next one.)
+    page.wait_for_timeout(1000)
     page.uncheck("#stream-mode")
     page.set_input_files("#audio-file", files=[{"name": "tone.mp3", "mimeType": "audio/mpeg", "buffer": make_mp3(2.0)}])
     page.wait_for_function("/\\d+\\.\\d\\d s/.test(document.querySelector('#audio-duration').textContent)")
