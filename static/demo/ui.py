@@ -19,16 +19,18 @@ def enable(element_id: str, on: bool) -> None:
     el(element_id).disabled = not on
 
 
-def fill_select(element_id: str, items, selected: str | None = None) -> None:
-    """Replace a <select>'s options (labels as text; values as properties)."""
+def fill_select(element_id: str, items, default: str | None = None) -> None:
+    """Replace a <select>'s options (labels as text); keep the current choice when it is still
+    offered, else pick `default`, else the first."""
     select = el(element_id)
-    previous = selected or select.value
+    ids = [item.id for item in items]
+    chosen = next((v for v in (select.value, default) if v in ids), ids[0] if ids else None)
     select.replaceChildren()
     for item in items:
         option = document.createElement("option")
         option.value = item.id
         option.textContent = item.label
-        option.selected = item.id == previous
+        option.selected = item.id == chosen
         select.appendChild(option)
 
 
