@@ -182,6 +182,9 @@ class Demo:
                 session_id=session_id, token=token, video_container_id=VIDEO_CONTAINER
             )
         self.log.add("ready", f"session {session.get_session_id()}")
+        video = el(VIDEO_CONTAINER).querySelector("video")
+        if video and video.muted:  # the browser blocked autoplay with sound (the SDK unmutes later)
+            self.log.add("autoplay", "sound is off until you click or press a key in the page", "warn")
 
     async def end_previous(self) -> None:
         old = self.session
