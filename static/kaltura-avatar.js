@@ -90,6 +90,9 @@ class Bridge:
         except Exception as exc:
             return _failure(exc)
 
+    def release(self):
+        self.session = None  # drops the SDK session and, with it, the JS emit callback
+
     def call_sync(self, method, args_json):
         try:
             return _ok(getattr(self.session, method)(*json.loads(args_json)))
@@ -99,7 +102,6 @@ class Bridge:
 
 let runtime = null; // Promise of {pyodide, Bridge}, shared by every session of the page
 let loaded = null; // the same, once resolved
-const finalizer = new FinalizationRegistry((bridge) => bridge.destroy());
 
 /** Load Pyodide and the SDK once for the page (idempotent); resolves when sessions can run. */
 export function loadRuntime() {
@@ -138,6 +140,7 @@ export class KalturaAvatarSession {
     this._failure = null;
     this._pendingAttach = null;
     this._lastError = null;
+    this._final = null; // {id, state, connection} once endSession() released the Python side
     if (loaded) {
       this._connect(loaded);
       if (this._failure) throw this._failure;
@@ -159,7 +162,22 @@ export class KalturaAvatarSession {
       return;
     }
     this._bridge = bridge;
-    finalizer.register(this, bridge);
+  }
+
+  // After endSession() nothing more can happen: keep the final answers, free the Python side.
+  _release() {
+    if (!this._bridge) return;
+    this._final = { id: this.getSessionId(), state: this.getSessionState(), connection: this.getConnectionState() };
+    const bridge = this._bridge;
+    this._bridge = null;
+    bridge.release();
+    bridge.destroy();
+  }
+
+  _ended() {
+    const error = new AvatarError(AvatarErrorCode.INVALID_STATE, "The session has ended", { state: this._final.state });
+    this._emitError(error);
+    return error;
   }
 
   _emit(name, argsJson) {
@@ -172,6 +190,14 @@ export class KalturaAvatarSession {
       }
       return value;
     });
+    this._dispatch(name, args);
+  }
+
+  _emitError(error) {
+    this._dispatch("error", [error]);
+  }
+
+  _dispatch(name, args) {
     for (const [callback, once] of [...this._handlers.get(name)]) {
       if (once) this.off(name, callback);
       try {
@@ -193,10 +219,12 @@ export class KalturaAvatarSession {
 
   async _call(method, args, blob) {
     await this._ready;
+    if (this._final) throw this._ended();
     return this._result(await this._bridge.call(method, JSON.stringify(args), blob));
   }
 
   _callSync(method, args) {
+    if (this._final) throw this._ended();
     return this._result(this._bridge.call_sync(method, JSON.stringify(args)));
   }
 
@@ -212,6 +240,7 @@ export class KalturaAvatarSession {
 
   /** Show the avatar's video in the div with this id (now, or when the stream arrives). */
   attachAvatar(containerId) {
+    if (this._final) throw this._ended();
     if (this._bridge) return this._callSync("attach_avatar", [containerId]);
     if (typeof containerId !== "string" || !document.getElementById(containerId)) {
       throw new AvatarError(AvatarErrorCode.INVALID_CONFIGURATION,
@@ -239,19 +268,23 @@ export class KalturaAvatarSession {
     return this._call("interrupt", []);
   }
 
-  endSession() {
-    return this._call("end_session", []);
+  async endSession() {
+    await this._call("end_session", []);
+    this._release();
   }
 
   getSessionId() {
+    if (this._final) return this._final.id;
     return this._bridge ? this._callSync("get_session_id", []) ?? null : null;
   }
 
   getSessionState() {
+    if (this._final) return this._final.state;
     return this._bridge ? this._callSync("get_session_state", []) : SessionState.IDLE;
   }
 
   getConnectionState() {
+    if (this._final) return this._final.connection;
     return this._bridge ? this._callSync("get_connection_state", []) : ConnectionState.DISCONNECTED;
   }
 

@@ -123,13 +123,17 @@ def test_facade_media_methods(guarded_page, emulator):
           await new Promise((resolve) => session.once('speakingStart', resolve));
           await session.interrupt();
           await session.endSession();
+          let afterEnd = null;
+          session.on('error', (e) => seen.push(`error:${e.code}`));
+          try { await session.sayText('too late'); } catch (e) { afterEnd = e.code; }
           return { seen, videos, state: session.getSessionState(), conn: session.getConnectionState(),
-                   left: document.querySelectorAll('video').length };
+                   id: session.getSessionId(), afterEnd, left: document.querySelectorAll('video').length };
         }""",
         [emulator.api_base, mp3],
     )
     assert result["videos"] == 1 and result["left"] == 0
-    assert result["state"] == "ENDED" and result["conn"] == "CLOSED"
+    assert result["state"] == "ENDED" and result["conn"] == "CLOSED" and result["id"]
+    assert result["afterEnd"] == "INVALID_STATE" and result["seen"][-1] == "error:INVALID_STATE"
     assert result["seen"][0] == "once:CREATING"
     assert result["seen"].count("counted") == 2  # CONNECTING, CONNECTED; none after off()
     assert "speakingStart" in result["seen"]
