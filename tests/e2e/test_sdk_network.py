@@ -54,10 +54,10 @@ def test_an_unreachable_turn_server_does_not_delay_the_connection(py):
 def relay_emulator(emulator_process, tmp_path_factory):
     """A second emulator that runs coturn on 127.0.0.1:80 and hands out its credentials."""
     assert shutil.which("turnserver"), "coturn is part of the test setup (scripts/system-deps.sh)"
-    harness = sys.modules[type(emulator_process).__module__]
-    emulator = harness.start_emulator(tmp_path_factory.mktemp("relay"), "--turn")
+    harness = type(emulator_process).__init__.__globals__  # the e2e conftest, whatever its module name
+    emulator = harness["start_emulator"](tmp_path_factory.mktemp("relay"), "--turn")
     yield emulator
-    harness.stop_emulator(emulator)
+    harness["stop_emulator"](emulator)
 
 
 def test_relay_only_through_a_local_coturn(py, relay_emulator):
