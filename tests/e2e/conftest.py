@@ -47,9 +47,15 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def pytest_collection_modifyitems(items):
+    def is_e2e(item) -> bool:
+        return Path(str(item.fspath)).is_relative_to(Path(__file__).parent)
+
     for item in items:
-        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+        if is_e2e(item):
             item.add_marker(pytest.mark.e2e)
+    # Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    # until the session ends, and pytest-asyncio tests cannot start their own loop after that.
+    items[:] = sorted(items, key=is_e2e)
 
 
 # --- the browser ----------------------------------------------------------------------
