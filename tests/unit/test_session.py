@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from fakes import (BASE, FAST, KS, TOKEN, WHEP_URL, FakeBlob, eventually, hang, id3_tag, make_world, mp3_frame, ok,
+from fakes import (FAST, KS, TOKEN, FakeBlob, eventually, hang, id3_tag, make_world, mp3_frame, ok,
                    status, transport_error)
 from kaltura_avatar import AvatarError, AvatarErrorCode, KalturaAvatarSession
 
@@ -609,7 +609,3 @@ async def test_repeated_sessions_leave_nothing_behind(world):
         await session.end_session()
         assert_released(world, session)
     assert len([t for t in asyncio.all_tasks() if t is not asyncio.current_task()]) == 0
-
-
-def test_base_url_is_used_for_routes():
-    assert BASE.endswith("/v1/avatar-session") and WHEP_URL.startswith("http://")
