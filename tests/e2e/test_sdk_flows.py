@@ -58,8 +58,12 @@ def test_fe_only_seed_example(py):
         [[], None, 0, "ENDED"]
     server = py.emulator.session(session_id)
     assert server["state"] == "ended" and server["viewers"] == 0
-    routes = server_routes(py.emulator)
-    assert "whep-delete" in routes and "end" in routes
+    log = dict(zip(server_routes(py.emulator), py.emulator.requests()))  # the last request of each route
+    assert log["create"]["body"] == {"clientId": "kaltura-avatar-sdk", "visualConfig": {"id": "avatar-123"},
+                                     "voiceConfig": {"id": "voice-456"}}
+    patch = {k.lower(): v for k, v in log["whep-patch"]["headers"].items()}  # candidates trickled after the POST
+    assert patch["content-type"] == "application/trickle-ice-sdpfrag" and patch["if-match"]
+    assert "whep-delete" in log and "end" in log
 
 
 def test_be_created_seed_example_keeps_the_token_out_of_dom_urls_and_logs(py):
