@@ -69,25 +69,32 @@ class SpeakingDetector:
     Speaking starts at the first level >= ``start_level``; it ends once the level stays below
     ``stop_level`` for ``hold_s`` (longer than the pauses between words and phrases, short
     enough to end within a second). After ``interrupt()`` a start needs silence first, so the
-    last buffered audio of an interrupted turn cannot start it again.
+    last buffered audio of an interrupted turn cannot start it again; that wait ends after
+    ``settle_s`` at the latest, so a turn that follows the interrupt at once is still heard.
     """
 
-    def __init__(self, start_level: float = 0.02, stop_level: float = 0.01, hold_s: float = 0.6) -> None:
+    def __init__(
+        self, start_level: float = 0.02, stop_level: float = 0.01, hold_s: float = 0.6, settle_s: float = 0.5
+    ) -> None:
         if not 0 <= stop_level <= start_level:
             raise ValueError("need 0 <= stop_level <= start_level")
         self.start_level = start_level
         self.stop_level = stop_level
         self.hold_s = hold_s
+        self.settle_s = settle_s
         self.speaking = False
         self._quiet_since: float | None = None
         self._need_silence = False
+        self._settle_until: float | None = None  # set by the first sample after interrupt()
 
     def update(self, t: float, level: float) -> str | None:
         """Feed one sample; return ``"start"``, ``"end"`` or ``None``."""
         if self._need_silence:
-            if level < self.stop_level:
-                self._need_silence = False
-            return None
+            if self._settle_until is None:
+                self._settle_until = t + self.settle_s
+            if level >= self.stop_level and t < self._settle_until:
+                return None
+            self._need_silence, self._settle_until = False, None
         if not self.speaking:
             if level >= self.start_level:
                 self.speaking, self._quiet_since = True, None
@@ -105,7 +112,7 @@ class SpeakingDetector:
 
     def interrupt(self) -> str | None:
         """Speech was cut: ``"end"`` if it was speaking."""
-        self._need_silence = True
+        self._need_silence, self._settle_until = True, None
         return self.stop()
 
     def stop(self) -> str | None:

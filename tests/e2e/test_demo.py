@@ -181,10 +181,8 @@ def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(guarded_page
     assert requests_to(emulator, "/interrupt")
     page.wait_for_function("document.querySelector('#interrupt-button').disabled")
 
-    # Upload an MP3 made here: the page measures its duration itself, then the avatar speaks it.
-    # (A user takes a moment to pick a file; the SDK's speaking detector needs to hear the
-    # interrupted turn's last buffered audio fade out before it can detect the next one.)
-    page.wait_for_timeout(1000)
+    # Upload an MP3 made here, straight after the interrupt: the page measures its duration
+    # itself, then the avatar speaks it (and its speech is detected, interrupted tail or not).
     page.uncheck("#stream-mode")
     page.set_input_files("#audio-file", files=[{"name": "tone.mp3", "mimeType": "audio/mpeg", "buffer": make_mp3(2.0)}])
     page.wait_for_function("/\\d+\\.\\d\\d s/.test(document.querySelector('#audio-duration').textContent)")

@@ -87,6 +87,17 @@ def test_interrupt_ends_at_once_and_tail_audio_does_not_restart():
     assert SpeakingDetector().interrupt() is None
 
 
+def test_a_turn_right_after_an_interrupt_is_still_heard():
+    """No silence between the interrupted turn's tail and the next turn: start after settle_s."""
+    detector = SpeakingDetector(settle_s=0.5)
+    assert run(SPEECH, detector) == [("start", 0.0)]
+    assert detector.interrupt() == "end"
+    t0 = 10.0
+    events = [(e, round(t - t0, 1)) for t, e in
+              ((t0 + i / 10, detector.update(t0 + i / 10, 0.3)) for i in range(20)) if e]
+    assert events == [("start", 0.5)]  # once, at the end of the settle time, never flapping
+
+
 def test_thresholds_must_be_ordered():
     with pytest.raises(ValueError):
         SpeakingDetector(start_level=0.01, stop_level=0.02)
