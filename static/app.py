@@ -9,7 +9,6 @@ error banner follow the SDK's events. The helpers live in static/demo/, one modu
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 
 from js import URLSearchParams, document, location

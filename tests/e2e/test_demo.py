@@ -76,26 +76,6 @@ def mouth(image: np.ndarray) -> np.ndarray:
     return image[int(h * 0.55):int(h * 0.72), int(w * 0.38):int(w * 0.62)]
 
 
-def make_mp3(seconds: float = 2.0) -> bytes:
-    """A 44.1 kHz mono MP3 (libmp3lame) of a warbling tone, loud enough to be heard as speech."""
-    rate = 44100
-    t = np.arange(int(rate * seconds)) / rate
-    samples = (0.4 * np.sin(2 * np.pi * (220 + 40 * np.sin(2 * np.pi * 3 * t)) * t)).astype(np.float32)
-    out = io.BytesIO()
-    with av.open(out, "w", format="mp3") as container:
-        stream = container.add_stream("libmp3lame", rate=rate, layout="mono")
-        size = stream.codec_context.frame_size or 1152
-        samples = np.pad(samples, (0, -len(samples) % size))
-        for start in range(0, len(samples), size):
-            frame = av.AudioFrame.from_ndarray(samples[None, start:start + size], format="fltp", layout="mono")
-            frame.sample_rate, frame.pts = rate, start
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return out.getvalue()
-
-
 def enabled(page, selector: str) -> bool:
     return page.is_enabled(selector)
 
@@ -106,7 +86,7 @@ def requests_to(emulator, suffix: str) -> list[dict]:
 
 # --- the stories ------------------------------------------------------------------------
 
-def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(guarded_page, emulator):
+def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(guarded_page, emulator, make_mp3):
     page = open_demo(guarded_page, emulator.url + "/")
 
     # The pickers come from the emulator's catalog; only Connect makes sense before a session.

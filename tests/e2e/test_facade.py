@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import re
 
-from test_demo import make_mp3
 
 LIVE = "https://api.avatar.us.kaltura.ai"
 BOOT_TIMEOUT_MS = 60_000
@@ -100,7 +99,7 @@ def test_facade_shape_errors_and_events(guarded_page, emulator):
     assert "CREATING" in result["events"]
 
 
-def test_facade_media_methods(guarded_page, emulator):
+def test_facade_media_methods(guarded_page, emulator, make_mp3):
     """attachAvatar before the stream, sayAudio with a Blob, interrupt, once/off, endSession."""
     page = open_facade_page(guarded_page, emulator)
     mp3 = base64.b64encode(make_mp3(1.0)).decode()

@@ -5,12 +5,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: reach the shared support module
-from test_sdk_support import make_mp3, prelude, server_routes  # noqa: E402
+from test_sdk_support import prelude, server_routes  # noqa: E402
 
 HTTP_ERRORS = r"Failed to load resource: the server responded with a status of (401|403|404|409|410|500|503)"
 
 
-def test_bad_inputs_and_wrong_states(py):
+def test_bad_inputs_and_wrong_states(py, make_mp3):
     prelude(py)
     mp3_48k = make_mp3(0.3, rate=48000).hex()
     result = py.run(f"""

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: reach the shared support module
-from test_sdk_support import make_mp3, prelude  # noqa: E402
+from test_sdk_support import prelude  # noqa: E402
 
 SPEAKING = ["speakingStart", "speakingEnd"]
 
@@ -14,7 +14,7 @@ def speech_of(py, session_id, turn_id):
     return [s for s in py.emulator.session(session_id)["speech"] if s["turn_id"] == turn_id]
 
 
-def test_speaking_events_follow_the_avatar_speech(py):
+def test_speaking_events_follow_the_avatar_speech(py, make_mp3):
     prelude(py)
     session_id = py.run("""
         session = new_session()

@@ -79,23 +79,3 @@ def server_routes(emulator) -> list[str | None]:
     return [route_name(r["method"], r["path"]) for r in emulator.requests()]
 
 
-def make_mp3(seconds: float, rate: int = 44100) -> bytes:
-    """An MP3 (PyAV's libmp3lame) of a warbling tone, loud enough to be heard as speech."""
-    import io
-
-    import av
-    import numpy as np
-
-    t = np.arange(int(seconds * rate)) / rate
-    pcm = (0.5 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t)) * 32767).astype(np.int16)
-    out = io.BytesIO()
-    with av.open(out, "w", format="mp3") as container:
-        stream = container.add_stream("libmp3lame", rate=rate, layout="mono")
-        for start in range(0, len(pcm), 1152):
-            frame = av.AudioFrame.from_ndarray(pcm[None, start:start + 1152], format="s16", layout="mono")
-            frame.sample_rate = rate
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return out.getvalue()

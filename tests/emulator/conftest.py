@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # emulator_support
 
-from emulator_support import KS, Api, mp3_bytes, multipart_audio, start_server  # noqa: E402
+from emulator_support import KS, Api, multipart_audio, start_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -73,11 +73,6 @@ async def api(server, http) -> Api:
 @pytest.fixture
 async def strict_api(strict_server, http) -> Api:
     return Api(strict_server.url, http)
-
-
-@pytest.fixture
-def make_mp3():
-    return mp3_bytes
 
 
 @pytest.fixture

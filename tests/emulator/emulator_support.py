@@ -1,7 +1,6 @@
-"""Helpers shared by the emulator tests: start a server process, call its API, make test audio."""
+"""Helpers shared by the emulator tests: start a server process, call its API."""
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 import sys
@@ -10,8 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-import av
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 KS = "test-ks"
@@ -92,26 +89,6 @@ class Api:
     async def fault(self, route: str, count: int = 1, **kw) -> None:
         r = await self.request("POST", "/__test__/faults", json={"route": route, "count": count, **kw})
         assert r.status == 200, r.body
-
-
-def mp3_bytes(seconds: float = 1.0, freq: float = 440.0, rate: int = 44100) -> bytes:
-    """A sine tone encoded with PyAV's libmp3lame (no binary fixtures in the repo)."""
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp3") as out:
-        stream = out.add_stream("libmp3lame", rate=rate)
-        stream.layout = "mono"
-        t = np.arange(int(seconds * rate)) / rate
-        pcm = (np.sin(2 * np.pi * freq * t) * 0.5 * 32767).astype(np.int16)
-        step = 1152
-        for i in range(0, len(pcm), step):
-            frame = av.AudioFrame.from_ndarray(pcm[None, i:i + step], format="s16", layout="mono")
-            frame.sample_rate = rate
-            frame.pts = i
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return buf.getvalue()
 
 
 def multipart_audio(data: bytes, turn_id: str = "turn-a", duration: str = "1.0", content_type: str = "audio/mpeg") -> aiohttp.FormData:

@@ -1,7 +1,6 @@
 """Test controls: faults (status, body, headers, hang, drop, count), request log, sessions, expire, reset."""
 from __future__ import annotations
 
-import asyncio
 import time
 
 import aiohttp
