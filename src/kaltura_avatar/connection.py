@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import whep
-from .config import AvatarConfig
+from .config import AvatarConfig, RetryConfig
 from .control import ClientInfo
 from .errors import AvatarError
 from .log import logger
@@ -26,8 +26,10 @@ class MediaConnection:
         *,
         on_state: Callable[[MediaConnection, str], None],
         on_stream: Callable[[MediaConnection, Any], None],
+        whep_retry: RetryConfig | None = None,
     ) -> None:
         self._platform = platform
+        self._whep_retry = whep_retry or config.retry_config
         self._info = info
         self._config = config
         self._on_state = on_state
@@ -69,7 +71,7 @@ class MediaConnection:
             self._platform.http,
             self._info.whep_url,
             offer,
-            config.retry_config,
+            self._whep_retry,
             timeout=config.request_timeout_s,
             sleep=self._platform.sleep,
         )

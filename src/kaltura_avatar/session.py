@@ -222,6 +222,13 @@ class KalturaAvatarSession:
         except AvatarError as err:
             await self._startup_failed(err)
             raise
+        except Exception as exc:  # a bug or a browser surprise: still a typed error, nothing left behind
+            err = AvatarError(
+                E.API_REQUEST_FAILED, f"Starting the session failed: {type(exc).__name__}: {exc}",
+                {"exception": type(exc).__name__},
+            )
+            await self._startup_failed(err)
+            raise err from exc
 
     async def _create_and_connect(self, options: CreateSessionOptions) -> None:
         # The create call is shielded: if the session is ended meanwhile, teardown waits for
@@ -302,9 +309,10 @@ class KalturaAvatarSession:
             self._view.show(stream)
             self._spawn("play", self._view.play())
 
-    async def _connect(self) -> None:
+    async def _connect(self, whep_retry: RetryConfig | None = None) -> None:
         media = MediaConnection(
-            self._platform, self._info, self._config, on_state=self._media_state, on_stream=self._media_stream
+            self._platform, self._info, self._config,
+            on_state=self._media_state, on_stream=self._media_stream, whep_retry=whep_retry,
         )
         self._media = media
         try:
@@ -335,6 +343,7 @@ class KalturaAvatarSession:
         attempts = self._config.reconnect_attempts
         retry = self._config.retry_config
         delays = [0.0] + backoff_delays(RetryConfig(**{**retry.model_dump(), "max_attempts": max(attempts, 1)}))
+        once = RetryConfig(**{**retry.model_dump(), "max_attempts": 1})  # the backoff is this loop's
         last: AvatarError | None = None
         for n in range(1, attempts + 1):
             await self._platform.sleep(delays[n - 1])
@@ -343,12 +352,14 @@ class KalturaAvatarSession:
             if old is not None:
                 await old.close()
             try:
-                await self._connect()
+                await self._connect(whep_retry=once)
             except AvatarError as err:
                 last = err
                 logger.warning("Reconnect attempt %d failed: %s", n, err.message)
                 if isinstance(err.details, dict) and err.details.get("status") == 404:
                     break
+                if n < attempts:
+                    self._set_connection(C.DISCONNECTED)
                 continue
             self._set_connection(C.CONNECTED)
             return
@@ -478,10 +489,25 @@ class KalturaAvatarSession:
             return stats.audio_level or 0.0
         if media.stream is None:
             return 0.0
-        if self._meter is None or self._meter_stream is not media.stream:
+        if self._meter_stream is not media.stream:
             self._close_meter()
-            self._meter, self._meter_stream = self._platform.create_meter(media.stream), media.stream
-        return self._meter.level()
+            self._meter_stream = media.stream  # one try per stream: a failed meter is not retried
+            self._meter = self._meter_or_none(lambda: self._platform.create_meter(media.stream))
+        if self._meter is None:
+            return 0.0
+        level = self._meter_or_none(self._meter.level)
+        if level is None:
+            self._meter.close()
+            self._meter = None
+        return level or 0.0
+
+    @staticmethod
+    def _meter_or_none(call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except Exception as exc:  # e.g. a stream with no audio track, or no AudioContext
+            logger.warning("Cannot measure the muted audio (%s): speaking events need the video audible", exc)
+            return None
 
     def _close_meter(self) -> None:
         if self._meter is not None:
@@ -522,8 +548,9 @@ class KalturaAvatarSession:
                 await self._control.end()
             except AvatarError as err:
                 error = err
+        if not self._released:
+            remove_secret(self._control.token)
         self._released = True
-        remove_secret(self._control.token)
         return error
 
     def _finish(self, state: SessionState) -> None:

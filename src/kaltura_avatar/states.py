@@ -39,7 +39,3 @@ CONNECTION_TRANSITIONS: dict[ConnectionState, frozenset[ConnectionState]] = {
     _C.CLOSED: frozenset(),
 }
 
-
-def can_move(table: dict, current, new) -> bool:
-    """True when ``current -> new`` is an allowed transition (staying put is not a move)."""
-    return new in table[current]

@@ -8,6 +8,7 @@ import pytest
 from fakes import (FAST, KS, TOKEN, FakeBlob, eventually, hang, id3_tag, make_world, mp3_frame, ok,
                    status, transport_error)
 from kaltura_avatar import AvatarError, AvatarErrorCode, KalturaAvatarSession
+from kaltura_avatar.log import redact
 
 E = AvatarErrorCode
 MP3 = id3_tag() + mp3_frame() * 4
@@ -511,10 +512,47 @@ async def test_recovery_gives_up_after_the_attempts_with_backoff(world):
     world.peers.last.set_state("disconnected")
     await eventually(lambda: rec.names("error"))
     assert rec.events[len(CREATED):] == [("connectionChange", "DISCONNECTED"), ("connectionChange", "CONNECTING"),
+                                         ("connectionChange", "DISCONNECTED"), ("connectionChange", "CONNECTING"),
                                          ("connectionChange", "FAILED"), ("error", "RTC_CONNECTION_FAILED")]
     assert len(world.peers.peers) == 3 and all(p.closed for p in world.peers.peers)
     await session.end_session()
     assert session.get_connection_state() == "CLOSED"
+
+
+async def test_each_recovery_attempt_is_one_whep_post(world, ready):
+    """The recovery loop does the backoff: it does not also run the whole retry budget per attempt."""
+    session, rec = ready
+    world.http.queue("whep-post", *[status(503)] * 20)
+    world.peers.last.set_state("failed")
+    await eventually(lambda: rec.names("error"))
+    assert len(world.http.of("whep-post")) == 1 + session._config.reconnect_attempts
+
+
+async def test_a_failing_audio_meter_does_not_stop_the_monitor(world):
+    session, rec = new_session(world)
+    await session.create_session("avatar-123")  # no container: the level would come from the meter
+    world.page.meter_level = lambda: 1 / 0
+    await asyncio.sleep(0.1)
+    assert "monitor" in session._tasks and world.page.meters[0].closed
+    world.peers.last.flowing = False  # lost media is still noticed
+    await eventually(lambda: rec.names("connectionChange")[len(CREATED) - 2:])
+    assert len(world.peers.peers) == 2
+    await session.end_session()
+
+
+async def test_an_unexpected_failure_while_starting_is_typed_and_leaves_nothing(world):
+    session, rec = new_session(world)
+
+    def boom(req):
+        raise RuntimeError("unexpected")
+
+    world.http.queue("init-client", boom)
+    with pytest.raises(AvatarError) as excinfo:
+        await session.create_session("avatar-123", None, "avatar-container")
+    assert excinfo.value.code is E.API_REQUEST_FAILED
+    assert session.get_session_state() == "ERROR" and rec.names("error") == [("error", "API_REQUEST_FAILED")]
+    assert world.http.routes()[-1] == "end"  # the server session it made is ended
+    assert_released(world, session)
 
 
 # --- cancellation, pagehide, hygiene -----------------------------------------------------
@@ -574,9 +612,22 @@ async def test_pagehide_ends_best_effort_with_keepalive_requests(world, ready):
     beacons = [r for r in world.http.requests if r.keepalive]
     assert sorted((r.method, r.route) for r in beacons) == [("DELETE", "whep-delete"), ("POST", "end")]
     assert rec.events[-2:] == ENDED
-    await asyncio.sleep(0.1)
+    sent = len(world.http.requests)
+    await asyncio.sleep(0.1)  # two keep-alive intervals: nothing more goes out
     assert_released(world, session)
-    assert world.http.of("keep-alive") == [] or all(r.keepalive is False for r in world.http.of("keep-alive"))
+    assert len(world.http.requests) == sent
+
+
+async def test_one_sessions_teardown_keeps_anothers_token_secret(world):
+    first, _ = new_session(world, None)
+    world.http.queue("init-client", *[status(500)] * 3)
+    with pytest.raises(AvatarError):
+        await first.init_session("sess-1", TOKEN)
+    second, _ = new_session(make_world(), None)
+    await second.init_session("sess-1", TOKEN)
+    await first.end_session()  # the failed one releases again: the token is still the other's
+    assert TOKEN not in redact(f"body {TOKEN}")
+    await second.end_session()
 
 
 async def test_secrets_never_logged(world, caplog):
