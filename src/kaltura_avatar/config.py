@@ -60,6 +60,17 @@ def invalid_configuration(what: str, exc: ValidationError) -> AvatarError:
     )
 
 
+def _number(value: Any, whole: bool = False) -> Any:
+    """A real number (not a bool, not a string), finite, and whole when ``whole``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("must be a number")
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    if whole and not float(value).is_integer():
+        raise ValueError("must be a whole number")
+    return value
+
+
 class RetryConfig(_Model):
     """How Control API and WHEP calls are retried (429, 5xx, network errors, timeouts)."""
 
@@ -70,12 +81,15 @@ class RetryConfig(_Model):
 
     model_config = ConfigDict(strict=False)  # ints for floats, as JSON gives them
 
+    @field_validator("initial_delay_ms", "max_delay_ms", "backoff_multiplier", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        return _number(value)
+
     @field_validator("max_attempts", mode="before")
     @classmethod
     def _whole(cls, value: Any) -> Any:
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise ValueError("must be a whole number")
-        return value
+        return _number(value, whole=True)
 
     @model_validator(mode="after")
     def _delays_ordered(self) -> RetryConfig:
@@ -116,6 +130,19 @@ class AvatarConfig(_Model):
         if parts.query or parts.fragment:
             raise ValueError("must not carry a query or a fragment")
         return value.strip().rstrip("/")
+
+    @field_validator(
+        "connect_timeout_s", "request_timeout_s", "keep_alive_interval_s", "media_timeout_s",
+        "stats_interval_s", mode="before",
+    )
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        return _number(value)
+
+    @field_validator("reconnect_attempts", mode="before")
+    @classmethod
+    def _whole(cls, value: Any) -> Any:
+        return _number(value, whole=True)
 
     @field_validator("retry_config", mode="before")
     @classmethod
