@@ -294,10 +294,12 @@ FAST = {
 
 
 def mp3_frame(version: int = 0b11, rate_index: int = 0, layer: int = 0b01) -> bytes:
-    """One MPEG audio frame header (128 kbit/s) plus padding bytes."""
+    """One whole MPEG audio frame: a header (bitrate index 9) and zero bytes to its length."""
     b1 = 0xE0 | (version << 3) | (layer << 1) | 1
     b2 = (0b1001 << 4) | (rate_index << 2)
-    return bytes([0xFF, b1, b2, 0xC4]) + b"\x00" * 413
+    rate = {0b11: (44100, 48000, 32000), 0b10: (22050, 24000, 16000), 0b00: (11025, 12000, 8000)}[version][rate_index]
+    length = 144 * 128_000 // rate if version == 0b11 else 72 * 80_000 // rate
+    return bytes([0xFF, b1, b2, 0xC4]) + b"\x00" * (length - 4)
 
 
 def id3_tag(payload: bytes = b"TIT2\x00\x00\x00\x05\x00\x00\x03abcd") -> bytes:
