@@ -40,6 +40,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--test-controls", action="store_true", help="enable the /__test__/ routes (faults, expiry, request log, media state)")
     p.add_argument("--idle-timeout", type=float, default=120.0, metavar="S", help="end a session after S seconds without keep-alive (default 120)")
     p.add_argument("--max-sessions", type=int, default=5, metavar="N", help="concurrent sessions before create answers 429 (default 5)")
+    p.add_argument("--viewer-connect-timeout", type=float, default=10.0, metavar="S", help="drop a WHEP viewer not connected after S seconds, freeing the stream (default 10)")
     p.add_argument("--ks", action="append", default=[], metavar="KS", help="accepted KS (repeatable; default: any non-empty KS)")
     p.add_argument("--forbidden-ks", action="append", default=None, metavar="KS", help="KS answered with 403 (repeatable; default: forbidden-ks)")
     p.add_argument("--token-ttl", type=float, default=24 * 3600.0, metavar="S", help="session token lifetime (default 24 h)")
@@ -63,6 +64,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         test_controls=args.test_controls,
         idle_timeout=args.idle_timeout,
         max_sessions=args.max_sessions,
+        viewer_connect_timeout=args.viewer_connect_timeout,
         accepted_ks=list(args.ks),
         token_ttl=args.token_ttl,
         public_url=args.public_url,

@@ -21,6 +21,7 @@ class Settings:
     test_controls: bool = False
     idle_timeout: float = 120.0
     max_sessions: int = 5
+    viewer_connect_timeout: float = 10.0  # a WHEP viewer not connected by then is dropped
     accepted_ks: list[str] = field(default_factory=list)  # empty: any non-empty KS
     forbidden_ks: list[str] = field(default_factory=lambda: ["forbidden-ks"])
     token_ttl: float = 24 * 3600.0

@@ -33,9 +33,23 @@ class Viewer:
     def etag(self) -> str:
         return f'"{self.resource_id[:8]}-{self.etag_n}"'
 
+    watchdog: asyncio.Task | None = None  # drops the viewer if it does not connect in time
+
     @property
     def alive(self) -> bool:
         return self.pc.connectionState not in ("closed", "failed")
+
+    @property
+    def healthy(self) -> bool:
+        """Connected and still so: only such a viewer keeps a new WHEP POST out (409)."""
+        return self.pc.connectionState == "connected" and self.pc.iceConnectionState not in (
+            "disconnected", "failed", "closed")
+
+    async def close(self, reason: str) -> None:
+        if self.watchdog is not None and self.watchdog is not asyncio.current_task():
+            self.watchdog.cancel()
+        await close_pc(self.pc)
+        log.info("viewer %s closed (%s)", self.resource_id, reason)
 
 
 @dataclass
@@ -114,12 +128,12 @@ class SessionManager:
         session.ended_reason = reason
         session.speaker.interrupt()
         log.info("session %s ended (%s)", session.id, reason)
-        await self.drop_viewer(session)
+        await self.drop_viewer(session, f"session {reason}")
 
-    async def drop_viewer(self, session: Session) -> None:
+    async def drop_viewer(self, session: Session, reason: str = "dropped") -> None:
         viewer, session.viewer = session.viewer, None
         if viewer is not None:
-            await close_pc(viewer.pc)
+            await viewer.close(reason)
 
     async def end_all(self, reason: str) -> None:
         await asyncio.gather(*(self.end(s, reason) for s in self.active()))

@@ -85,9 +85,10 @@ async def whep_post(request: web.Request) -> web.Response:
     if session is None or not session.active:
         raise ApiError(404, "Stream not found")
     if session.viewer is not None:
-        if session.viewer.alive:
+        if session.viewer.healthy:
             raise ApiError(409, "Stream already has a viewer", {"Retry-After": str(RETRY_AFTER_S)})
-        await emu.sessions.drop_viewer(session)
+        # never connected (a reload, a lost DELETE) or lost its connection: the new viewer wins
+        await emu.sessions.drop_viewer(session, "replaced")
     offer = (await read_limited(request, SDP_LIMIT)).decode(errors="replace")
     if "m=" not in offer:
         raise ApiError(400, "Body must be an SDP offer")
@@ -97,16 +98,26 @@ async def whep_post(request: web.Request) -> web.Response:
         raise ApiError(503, "Negotiation timed out", {"Retry-After": "1"}) from None
     except ValueError as exc:
         raise ApiError(400, f"Bad SDP offer: {exc}") from None
-    if not session.active or session.viewer is not None:  # ended or raced by another viewer meanwhile
+    if not session.active or (session.viewer is not None and session.viewer.healthy):  # ended or raced meanwhile
         await close_pc(pc)
         raise ApiError(404 if not session.active else 409, "Stream not available")
+    if session.viewer is not None:
+        await emu.sessions.drop_viewer(session, "replaced")
     viewer = Viewer(pc)
     session.viewer = viewer
 
     @pc.on("connectionstatechange")
     async def on_state() -> None:
         if pc.connectionState == "failed" and session.viewer is viewer:
-            await emu.sessions.drop_viewer(session)
+            await emu.sessions.drop_viewer(session, "failed")
+
+    async def drop_unless_connected(timeout: float) -> None:
+        """Without connectivity aioice waits forever: free the stream rather than hold it."""
+        await asyncio.sleep(timeout)
+        if session.viewer is viewer and pc.connectionState != "connected":
+            await emu.sessions.drop_viewer(session, f"not connected within {timeout:g} s")
+
+    viewer.watchdog = asyncio.create_task(drop_unless_connected(emu.settings.viewer_connect_timeout))
 
     return web.Response(
         status=201,

@@ -1,11 +1,13 @@
 """WHEP contract: 201 + relative Location + ETag, trickle PATCH, DELETE, 404/409/412/415, CORS."""
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
+from emulator_support import Api, start_server
 from kaltura_avatar_emulator.viewer import connect
 
 pytestmark = pytest.mark.timeout(40)
@@ -64,6 +66,7 @@ async def test_second_viewer_is_409_with_retry_after(whep, http):
     api, sid, token, url = whep
     viewer = await connect(http, url)
     try:
+        await viewer.wait_frames(1, 5)  # connected: only a healthy viewer holds the stream
         async with http.post(url, data=await offer_sdp(), headers={"Content-Type": "application/sdp"}) as r:
             assert r.status == 409 and int(r.headers["Retry-After"]) >= 1
             assert (await r.json())["success"] is False
@@ -74,6 +77,50 @@ async def test_second_viewer_is_409_with_retry_after(whep, http):
         await again.close()
     finally:
         await viewer.close()
+
+
+async def post_stale_offer(http, url: str) -> str:
+    """POST an offer without candidates from a peer that is gone: it never connects. Its Location."""
+    sdp = await offer_sdp()  # that peer is closed: nobody answers the server's connectivity checks
+    sdp = "".join(ln + "\r\n" for ln in sdp.split("\r\n")[:-1]
+                  if not ln.startswith(("a=candidate:", "a=end-of-candidates")))
+    async with http.post(url, data=sdp, headers={"Content-Type": "application/sdp"}) as r:
+        assert r.status == 201
+        return r.headers["Location"]
+
+
+async def test_viewer_that_never_connects_is_replaced(whep, http, server):
+    """A page reload, or an SDK reconnect whose DELETE was lost, must not find the stream taken."""
+    api, sid, token, url = whep
+    stale = await post_stale_offer(http, url)
+    viewer = await connect(http, url)
+    try:
+        await viewer.wait_frames(5, 5)
+        assert (await api.state(sid))["viewers"] == 1
+        async with http.delete(api.base + stale) as r:
+            assert r.status == 404  # the stale resource is gone...
+        rid = stale.rsplit("/", 1)[1]
+        assert f"viewer {rid} closed (replaced)" in server.log.read_text()  # ...and its peer connection closed
+    finally:
+        await viewer.close()
+
+
+async def test_viewer_that_never_connects_is_dropped_after_the_connect_timeout(tmp_path, http):
+    server = start_server(tmp_path, "--test-controls", "--viewer-connect-timeout", "1")
+    try:
+        api = Api(server.url, http)
+        sid, token = await api.session()
+        stale = await post_stale_offer(http, (await api.call(sid, "init-client", token)).body["whepUrl"])
+        assert (await api.state(sid))["viewers"] == 1
+        t = time.monotonic()
+        while (await api.state(sid))["viewers"] and time.monotonic() - t < 5:
+            await asyncio.sleep(0.1)
+        assert 0.8 < time.monotonic() - t < 3
+        async with http.delete(api.base + stale) as r:
+            assert r.status == 404
+        assert f"viewer {stale.rsplit('/', 1)[1]} closed (not connected within 1 s)" in server.log.read_text()
+    finally:
+        assert server.stop() == 0
 
 
 async def test_post_errors(whep, http):
