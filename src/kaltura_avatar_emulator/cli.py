@@ -85,17 +85,17 @@ async def serve(settings: Settings) -> None:
     find_espeak()  # no TTS engine is a startup error, not silent audio
     app = build_app(settings)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    print(f"Serving on http://{host}:{port}/", flush=True)
+    await runner.setup()  # starts coturn with --turn: from here on, cleanup must run whatever fails
     try:
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"Serving on http://{host}:{port}/", flush=True)
         await stop.wait()
     finally:
         await runner.cleanup()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 import tempfile
 
@@ -21,18 +22,38 @@ class Coturn:
         self.host, self.username, self.credential, self.port = host, username, credential, port
         self.proc: asyncio.subprocess.Process | None = None
         self.log = tempfile.TemporaryFile()
+        self.config: str | None = None
+
+    def _write_config(self) -> str:
+        """The credential goes in a private (0600) config file: a command line is readable by any local user."""
+        fd, path = tempfile.mkstemp(prefix="kaltura-avatar-coturn-", suffix=".conf")
+        with os.fdopen(fd, "w") as f:
+            f.write(f"lt-cred-mech\nuser={self.username}:{self.credential}\nrealm=kaltura-avatar-emulator\n")
+        return path
+
+    def _remove_config(self) -> None:
+        if self.config is not None:
+            try:
+                os.unlink(self.config)
+            except FileNotFoundError:
+                pass
+            self.config = None
 
     async def start(self) -> None:
         exe = shutil.which("turnserver")
         if not exe:
             raise TurnUnavailable("--turn needs coturn's turnserver (Debian: apt-get install coturn)")
-        self.proc = await asyncio.create_subprocess_exec(
-            exe, "-n", f"--listening-ip={self.host}", f"--relay-ip={self.host}",
-            f"--listening-port={self.port}", "--lt-cred-mech", f"--user={self.username}:{self.credential}",
-            "--realm=kaltura-avatar-emulator", "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers",
-            "--min-port=49160", "--max-port=49300", "--log-file=stdout", "--simple-log",
-            stdin=asyncio.subprocess.DEVNULL, stdout=self.log, stderr=self.log,
-        )
+        self.config = self._write_config()
+        try:
+            self.proc = await asyncio.create_subprocess_exec(
+                exe, "-c", self.config, f"--listening-ip={self.host}", f"--relay-ip={self.host}",
+                f"--listening-port={self.port}", "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers",
+                "--min-port=49160", "--max-port=49300", "--log-file=stdout", "--simple-log",
+                stdin=asyncio.subprocess.DEVNULL, stdout=self.log, stderr=self.log,
+            )
+        except BaseException:
+            self._remove_config()
+            raise
         loop = asyncio.get_running_loop()
         deadline = loop.time() + STARTUP_S
         while self.proc.returncode is None and loop.time() < deadline:
@@ -40,10 +61,12 @@ class Coturn:
                 await asyncio.sleep(0.2)  # someone else's server on the port: ours exits meanwhile
                 if self.proc.returncode is not None:
                     break
+                self._remove_config()  # read at startup only
                 log.info("coturn listening on %s:%d (udp+tcp)", self.host, self.port)
                 return
             await asyncio.sleep(0.05)
         await self.stop_process()
+        self._remove_config()
         self.log.seek(0)
         err = self.log.read().decode(errors="replace")[-300:]
         raise TurnUnavailable(f"turnserver did not start on port {self.port} (below 1024 needs root): {err}")
@@ -58,6 +81,7 @@ class Coturn:
 
     async def stop(self) -> None:
         await self.stop_process()
+        self._remove_config()
         self.log.close()
 
     async def stop_process(self) -> None:

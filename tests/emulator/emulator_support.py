@@ -44,6 +44,19 @@ def start_server(tmp: Path, *args: str, env: dict | None = None) -> Server:
     return Server(m.group(1).rstrip("/"), proc, log)
 
 
+def command_lines_with(text: str) -> list[str]:
+    """The command lines of running processes that contain `text`, read from /proc (no pgrep needed)."""
+    found = []
+    for path in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            cmd = path.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # the process ended meanwhile
+            continue
+        if text in cmd:
+            found.append(cmd)
+    return found
+
+
 @dataclass
 class Reply:
     status: int

@@ -13,7 +13,7 @@ import pytest
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
 
-from emulator_support import KS, ROOT, Api, start_server
+from emulator_support import KS, ROOT, Api, command_lines_with, start_server
 from kaltura_avatar_emulator.viewer import connect
 
 pytestmark = pytest.mark.timeout(60)
@@ -72,6 +72,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def test_port_in_use_with_turn_stops_coturn(tmp_path):
+    turn_port = free_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        proc = subprocess.run([sys.executable, "-m", "kaltura_avatar_emulator", "--turn", "--turn-port", str(turn_port),
+                               "--port", str(s.getsockname()[1])], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0 and "cannot start" in proc.stderr
+    assert command_lines_with(f"listening-port={turn_port}") == []  # coturn did not outlive the emulator
+
+
 async def test_turn_option_runs_coturn_for_relay_only_viewers(tmp_path, http):
     port = free_port()
     server = start_server(tmp_path, "--test-controls", "--turn", "--turn-port", str(port))
@@ -81,6 +92,8 @@ async def test_turn_option_runs_coturn_for_relay_only_viewers(tmp_path, http):
         sid, token = await api.session()
         turn = (await api.call(sid, "init-client", token)).body["turn"]
         assert turn["url"] == "127.0.0.1" and turn["username"] and turn["credential"]
+        (coturn,) = command_lines_with(f"listening-port={port}")
+        assert turn["credential"] not in coturn  # not on the command line, where any local user can read it
         pc = RTCPeerConnection(RTCConfiguration(
             iceServers=[RTCIceServer(urls=f"turn:127.0.0.1:{port}?transport=udp", username=turn["username"],
                                      credential=turn["credential"])],
