@@ -23,7 +23,7 @@ setup-test: $(VENV)/.installed vendor
 
 $(VENV)/.installed: pyproject.toml
 	@scripts/system-deps.sh demo
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(VENV)/bin/pip || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@

@@ -214,6 +214,22 @@ def build_runtime(out: Path, settings: dict) -> None:
         shutil.copy2(wheel, pyodide_dir / wheel.name)
 
 
+def runtime_files(out: Path) -> dict[str, int]:
+    """Size of every runtime file (what the SDK wheel, the lock and the stamp are not)."""
+    return {
+        p.relative_to(out).as_posix(): p.stat().st_size
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.name not in ("stamp.json", "pyodide-lock.json")
+        and not p.name.startswith("kaltura_avatar-")
+    }
+
+
+def runtime_intact(out: Path, files: dict[str, int]) -> bool:
+    return bool(files) and all(
+        (out / name).is_file() and (out / name).stat().st_size == size for name, size in files.items()
+    )
+
+
 def build(out: Path, force: bool = False) -> bool:
     """Bring `out` up to date. Returns True when anything was rebuilt."""
     settings = load_settings()
@@ -221,8 +237,8 @@ def build(out: Path, force: bool = False) -> bool:
     stamp = json.loads(stamp_path.read_text()) if stamp_path.exists() else {}
     runtime_key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
     sdk_key = sdk_digest()
-    runtime_ok = not force and stamp.get("runtime") == runtime_key and (out / "pyodide").is_dir()
-    if runtime_ok and stamp.get("sdk") == sdk_key:
+    runtime_ok = not force and stamp.get("runtime") == runtime_key and runtime_intact(out, stamp.get("files", {}))
+    if runtime_ok and stamp.get("sdk") == sdk_key and (out / "pyodide" / "pyodide-lock.json").is_file():
         log(f"up to date: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
         return False
     if not runtime_ok:
@@ -234,7 +250,7 @@ def build(out: Path, force: bool = False) -> bool:
     with tarfile.open(npm_tarball("pyodide", settings["npm"]["pyodide"])) as tf:
         info = json.load(tf.extractfile("package/pyodide-lock.json"))["info"]
     write_lock(pyodide_dir, info)
-    stamp_path.write_text(json.dumps({"runtime": runtime_key, "sdk": sdk_key}) + "\n")
+    stamp_path.write_text(json.dumps({"runtime": runtime_key, "sdk": sdk_key, "files": runtime_files(out)}) + "\n")
     log(f"built {wheel.name} and pyodide-lock.json in {out}")
     return True
 

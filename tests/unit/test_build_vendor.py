@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import shutil
 import sys
 import zipfile
 from pathlib import Path
@@ -50,3 +51,26 @@ def test_lock_lists_exactly_the_shipped_wheels_with_their_hashes(tmp_path):
     # Extras and packages that are not shipped are not dependencies in the browser.
     assert alpha["depends"] == ["beta"]
     assert alpha["install_dir"] == "site" and alpha["package_type"] == "package"
+
+
+def test_build_is_a_no_op_when_up_to_date_and_repairs_what_changed(tmp_path, monkeypatch):
+    """Uses the download cache that the setup (make test) fills; no network here."""
+    sdk = tmp_path / "sdk"
+    shutil.copytree(build_vendor.SDK_SRC, sdk, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(build_vendor, "SDK_SRC", sdk)
+    out = tmp_path / "vendor"
+    assert build_vendor.build(out) is True
+    lock = out / "pyodide" / "pyodide-lock.json"
+    wasm = out / "pyodide" / "pyodide.asm.wasm"
+    wasm_mtime = wasm.stat().st_mtime_ns
+    assert build_vendor.build(out) is False  # up to date: nothing touched
+
+    (sdk / "session.py").write_text((sdk / "session.py").read_text() + "\n# changed\n")
+    old_hash = json.loads(lock.read_text())["packages"]["kaltura-avatar"]["sha256"]
+    assert build_vendor.build(out) is True  # only the SDK wheel and the lock
+    assert wasm.stat().st_mtime_ns == wasm_mtime
+    assert json.loads(lock.read_text())["packages"]["kaltura-avatar"]["sha256"] != old_hash
+
+    wasm.unlink()  # a runtime file went missing: the next build restores it
+    assert build_vendor.build(out) is True and wasm.is_file()
+    assert build_vendor.build(out) is False
