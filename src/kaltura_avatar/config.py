@@ -161,9 +161,21 @@ class CreateSessionOptions(_Model):
     video_container_id: NonEmptyStr | None = None
 
 
+def is_header_safe(value: str) -> bool:
+    """True for a credential that can travel in an HTTP header: printable ASCII, no spaces."""
+    return value.isascii() and value.isprintable() and not any(c.isspace() for c in value)
+
+
 class InitSessionParams(_Model):
     session_id: NonEmptyStr
     token: NonEmptyStr
+
+    @field_validator("token")
+    @classmethod
+    def _header_safe(cls, value: str) -> str:
+        if not is_header_safe(value):
+            raise ValueError("must be printable ASCII without spaces (it is sent in a header)")
+        return value
 
 
 class InitSessionOptions(_Model):

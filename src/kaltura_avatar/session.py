@@ -24,6 +24,7 @@ from .config import (
     InitSessionParams,
     RetryConfig,
     is_finite_positive,
+    is_header_safe,
 )
 from .connection import MediaConnection
 from .control import ClientInfo, ControlClient
@@ -100,6 +101,8 @@ class KalturaAvatarSession:
         self._config: AvatarConfig = AvatarConfig.parse(config)
         if api_key is not None:
             _check_id(api_key, "api_key")
+            if not is_header_safe(api_key):
+                raise _invalid("api_key must be printable ASCII without spaces (it is sent in a header)")
         set_level(self._config.log_level)
         self._platform = platform or _default_platform()
         self._api_key = api_key
@@ -529,11 +532,13 @@ class KalturaAvatarSession:
             await asyncio.wait(tasks)
         self._tasks = {k: t for k, t in self._tasks.items() if t is current}
         if self._create_call is not None:  # ended while creating: learn the session to end it
+            call, self._create_call = self._create_call, None
             try:
-                self._adopt(*await asyncio.wait_for(self._create_call, self._config.request_timeout_s))
-            except (AvatarError, TimeoutError, asyncio.CancelledError):
+                self._adopt(*await asyncio.wait_for(asyncio.shield(call), self._config.request_timeout_s))
+            except TimeoutError:  # still retrying: if it makes a session after all, end that one
+                call.add_done_callback(self._end_late_session)
+            except (AvatarError, asyncio.CancelledError):
                 pass
-            self._create_call = None
         self._speech(self._detector.stop())
         self._close_meter()
         if self._view is not None:
@@ -552,6 +557,13 @@ class KalturaAvatarSession:
             remove_secret(self._control.token)
         self._released = True
         return error
+
+    def _end_late_session(self, call: asyncio.Future) -> None:
+        if call.cancelled() or call.exception() is not None:
+            return
+        self._adopt(*call.result())
+        logger.info("Ending session %s, created after the end was asked for", self._control.session_id)
+        self._control.end_now()
 
     def _finish(self, state: SessionState) -> None:
         if state is S.ENDED:

@@ -82,7 +82,7 @@ def test_config_must_be_given_and_be_a_mapping():
         invalid(excinfo)
 
 
-@pytest.mark.parametrize("api_key", ["", "   ", 123])
+@pytest.mark.parametrize("api_key", ["", "   ", 123, "ks with spaces", "ks\r\nX-Evil: 1", "ks-\u00e9"])
 def test_bad_api_key_is_invalid_configuration(api_key):
     with pytest.raises(AvatarError) as excinfo:
         KalturaAvatarSession(api_key, {"baseUrl": BASE}, platform=make_world().platform)
@@ -125,3 +125,12 @@ def test_log_level_is_honoured(caplog):
     assert "shown" in caplog.text and "not shown" not in caplog.text
     KalturaAvatarSession(KS, {"baseUrl": BASE, "logLevel": "debug"}, platform=make_world().platform)
     assert logger.level == logging.DEBUG
+
+
+@pytest.mark.parametrize("token", ["tok en", "tok\nen", "t\u00f6ken"])
+async def test_a_token_that_cannot_be_a_header_is_invalid_configuration(token):
+    session = KalturaAvatarSession(None, {"baseUrl": BASE}, platform=make_world().platform)
+    with pytest.raises(AvatarError) as excinfo:
+        await session.init_session("sess-1", token)
+    invalid(excinfo)
+    assert token not in str(excinfo.value) and session.get_session_state() == "IDLE"

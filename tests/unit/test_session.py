@@ -532,11 +532,10 @@ async def test_a_failing_audio_meter_does_not_stop_the_monitor(world):
     session, rec = new_session(world)
     await session.create_session("avatar-123")  # no container: the level would come from the meter
     world.page.meter_level = lambda: 1 / 0
-    await asyncio.sleep(0.1)
-    assert "monitor" in session._tasks and world.page.meters[0].closed
+    await eventually(lambda: world.page.meters and world.page.meters[0].closed)
+    assert "monitor" in session._tasks
     world.peers.last.flowing = False  # lost media is still noticed
-    await eventually(lambda: rec.names("connectionChange")[len(CREATED) - 2:])
-    assert len(world.peers.peers) == 2
+    await eventually(lambda: len(world.peers.peers) == 2)
     await session.end_session()
 
 
@@ -598,6 +597,20 @@ async def test_cancelling_create_session_tears_down(world):
         await task
     assert session.get_session_state() == "ENDED" and world.http.routes()[-1] in ("end", "whep-delete")
     assert_released(world, session)
+
+
+async def test_a_session_created_after_end_gave_up_waiting_is_still_ended(world):
+    session, rec = new_session(world, requestTimeoutS=0.05)
+    world.http.queue("create", hang(0.2, ok(sessionId="late-1", token=TOKEN)))
+    creating = asyncio.ensure_future(session.create_session("avatar-123"))
+    await eventually(lambda: world.http.routes() == ["create"])
+    await session.end_session()  # waits 0.05 s for the create's answer, then stops waiting
+    assert session.get_session_state() == "ENDED" and "end" not in world.http.routes()
+    with pytest.raises(AvatarError):
+        await creating
+    await eventually(lambda: "end" in world.http.routes())  # the late answer's session is ended
+    (end,) = world.http.of("end")
+    assert "/late-1/end" in end.url and end.keepalive
 
 
 async def test_concurrent_end_calls_end_once(world, ready):
