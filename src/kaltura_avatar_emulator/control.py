@@ -90,8 +90,13 @@ async def say_text(request: web.Request) -> web.Response:
     limit = emulator(request).settings.max_text_chars
     if len(text) > limit:
         raise ApiError(400, f"Text is too long (max {limit} characters)")
+    is_final = body.get("isFinal")
+    if is_final is None:
+        is_final = True  # absent: a one-chunk turn
+    elif not isinstance(is_final, bool):
+        raise ApiError(400, "isFinal must be a boolean")
     turn_id = str(body.get("turnId") or secrets.token_hex(6))
-    segment, task = session.speaker.fill_later(turn_id, tts.synthesize(text, session.voice, session.speed))
+    segment, task = session.speaker.fill_later(turn_id, tts.synthesize(text, session.voice, session.speed), is_final)
     await asyncio.wait({task})
     if segment.error is not None:
         log.error("TTS failed: %s", segment.error)
@@ -113,6 +118,7 @@ async def say_audio(request: web.Request) -> web.Response:
         raise ApiError(413, f"Audio too large (max {limit // (1024 * 1024)} MB)")
     turn = parts.get("turnId")
     turn_id = turn.data.decode(errors="replace") if turn and turn.data else secrets.token_hex(6)
+    # a clip is a whole turn (final): say-audio has no isFinal
     segment, task = session.speaker.fill_later(turn_id, asyncio.to_thread(decode_to_pcm, audio.data))
     await asyncio.wait({task})
     if isinstance(segment.error, UndecodableAudio):

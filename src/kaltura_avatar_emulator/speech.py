@@ -38,30 +38,52 @@ class SpeechRecord:
 
 
 @dataclass
-class Speaker:
-    """Feeds the audio track. Segments play in arrival order; a pending head segment holds the line."""
+class Turn:
+    """The chunks of one turnId, in arrival order. Open until isFinal (or TURN_IDLE_S without a chunk)."""
 
-    queue: deque[Segment] = field(default_factory=deque)
+    turn_id: str
+    segments: deque[Segment] = field(default_factory=deque)
+    final: bool = False
+    last_chunk: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class Speaker:
+    """Feeds the audio track. Turns play in arrival order, each to its end before the next starts.
+
+    A chunk of a turn that is still open (not final) joins that turn behind its last segment; a
+    chunk whose turnId names no open turn (new, final already, or timed out) starts a new turn at
+    the back. A drained open turn holds the line (silence) until its next chunk or isFinal, or
+    until TURN_IDLE_S pass without a chunk. A pending (synthesising) segment holds the line too.
+    """
+
+    TURN_IDLE_S = 10.0
+
+    turns: deque[Turn] = field(default_factory=deque)
     records: list[SpeechRecord] = field(default_factory=list)
     tasks: set[asyncio.Task] = field(default_factory=set)
-    current: SpeechRecord | None = None
+    current: SpeechRecord | None = None  # the record of the head turn, from its first sound
     level: float = 0.0  # smoothed RMS (0..1) of what was last sent
 
-    def reserve(self, turn_id: str) -> Segment:
+    def reserve(self, turn_id: str, final: bool = True) -> Segment:
         """Take a place in line now (arrival order), fill `pcm` later."""
+        turn = next((t for t in self.turns if t.turn_id == turn_id and not t.final), None)
+        if turn is None:
+            turn = Turn(turn_id)
+            self.turns.append(turn)
         seg = Segment(turn_id)
-        self.queue.append(seg)
+        turn.segments.append(seg)
+        turn.final = final
+        turn.last_chunk = time.monotonic()
         return seg
 
-    def enqueue(self, turn_id: str, pcm: np.ndarray) -> None:
-        self.reserve(turn_id).pcm = pcm
-
-    def fill_later(self, turn_id: str, make_pcm: Awaitable[np.ndarray]) -> tuple[Segment, asyncio.Task]:
+    def fill_later(self, turn_id: str, make_pcm: Awaitable[np.ndarray],
+                   final: bool = True) -> tuple[Segment, asyncio.Task]:
         """Reserve a place now and fill it when `make_pcm` finishes (interrupt cancels it).
 
         The task outlives the request that started it, so a client hanging up cannot block the line.
         """
-        seg = self.reserve(turn_id)
+        seg = self.reserve(turn_id, final)
 
         async def fill() -> None:
             try:
@@ -81,7 +103,7 @@ class Speaker:
         """Stop at once and drop everything queued (pending synthesis included)."""
         for task in list(self.tasks):
             task.cancel()
-        self.queue.clear()
+        self.turns.clear()
         self._close_record()
 
     @property
@@ -89,36 +111,40 @@ class Speaker:
         return self.current is not None
 
     def queued_ms(self) -> float:
-        samples = sum(len(s.pcm) - s.pos for s in self.queue if s.pcm is not None)
+        samples = sum(len(s.pcm) - s.pos for t in self.turns for s in t.segments if s.pcm is not None)
         return samples * 1000.0 / RATE
 
     def next_frame(self) -> np.ndarray:
-        """The next 20 ms of int16 PCM: speech from the head of the line, else silence."""
-        if not self.queue:
+        """The next 20 ms of int16 PCM: speech from the head turn, else silence."""
+        if not self.turns:
             self._close_record()
             self.level *= 0.6
             return SILENCE
         out = np.zeros(FRAME_SAMPLES, np.int16)
         filled = 0
-        while filled < FRAME_SAMPLES and self.queue:
-            seg = self.queue[0]
+        while filled < FRAME_SAMPLES and self.turns:
+            turn = self.turns[0]
+            if not turn.segments:
+                if turn.final or time.monotonic() - turn.last_chunk >= self.TURN_IDLE_S:
+                    self.turns.popleft()  # final and drained (or abandoned): the turn's record ends
+                    self._close_record()
+                    continue
+                break  # open turn drained: wait for its next chunk, silence meanwhile
+            seg = turn.segments[0]
             if seg.failed:
-                self.queue.popleft()
+                turn.segments.popleft()
                 continue
             if seg.pcm is None:
                 break  # still synthesising: keep the place, send silence meanwhile
-            if self.current is None or self.current.turn_id != seg.turn_id:
-                self._close_record()
-                self.current = SpeechRecord(seg.turn_id, time.time())
+            if self.current is None:
+                self.current = SpeechRecord(turn.turn_id, time.time())
                 self.records.append(self.current)
             take = min(FRAME_SAMPLES - filled, len(seg.pcm) - seg.pos)
             out[filled : filled + take] = seg.pcm[seg.pos : seg.pos + take]
             filled += take
             seg.pos += take
             if seg.pos >= len(seg.pcm):
-                self.queue.popleft()
-        if not self.queue and filled == 0:
-            self._close_record()
+                turn.segments.popleft()
         samples = out.astype(np.float32) / 32768.0
         rms = float(np.sqrt(np.dot(samples, samples) / FRAME_SAMPLES))
         # fast attack, slower release: lips open with the sound and close soon after

@@ -140,6 +140,7 @@ async def test_say_text_validation(api):
     error(await api.call(sid, "say-text", token, {"text": "   ", "turnId": "t"}), 400, "Text is required")
     error(await api.call(sid, "say-text", token, {"text": 5, "turnId": "t"}), 400, "Text is required")
     error(await api.call(sid, "say-text", token, {"text": "a" * 1001, "turnId": "t"}), 400, "too long")
+    error(await api.call(sid, "say-text", token, {"text": "a", "turnId": "t", "isFinal": "false"}), 400, "isFinal")
     ok = await api.call(sid, "say-text", token, {"text": "a" * 1000, "turnId": "t", "isFinal": True})
     assert ok.status == 200 and ok.body == {"success": True}
     error(await api.call(sid, "say-text", token, data=b"{x", headers={"Content-Type": "application/json"}), 400)

@@ -88,6 +88,27 @@ async def test_chunks_of_a_turn_play_in_order_from_the_first(watched):
     assert speech[0]["end"] <= speech[1]["start"] + 0.05
 
 
+async def test_an_open_turn_plays_to_its_end_before_another_turn(watched):
+    """A1 (not final), B, then A2 (final) after A1 was heard to its end: A, then B; A is one record."""
+    api, sid, token, viewer = watched
+    t0 = time.time()
+    await api.call(sid, "say-text", token, {"text": "First part,", "turnId": "a", "isFinal": False})
+    await api.call(sid, "say-text", token, {"text": "Another turn.", "turnId": "b", "isFinal": True})
+    for _ in range(100):  # A1 heard to its end; B must not start while A is open
+        if viewer.first_loud_after(t0, LOUD) and viewer.first_loud_after(time.time() - 0.5, LOUD) is None:
+            break
+        await asyncio.sleep(0.05)
+    t_a2 = time.time()
+    await api.call(sid, "say-text", token, {"text": "and the end of the first.", "turnId": "a", "isFinal": True})
+    for _ in range(200):
+        speech = (await api.state(sid))["speech"]
+        if len(speech) >= 2 and speech[1]["end"]:
+            break
+        await asyncio.sleep(0.05)
+    assert [s["turn_id"] for s in speech] == ["a", "b"]
+    assert speech[0]["end"] > t_a2 and speech[1]["start"] >= speech[0]["end"] - 0.05
+
+
 async def test_interrupt_silences_within_300ms(watched):
     api, sid, token, viewer = watched
     long_text = "This is a long sentence that keeps the avatar talking for quite a while. " * 3
