@@ -114,7 +114,7 @@ async def test_turn_option_runs_coturn_for_relay_only_viewers(tmp_path, http):
         if pc:
             await pc.close()
         assert server.stop() == 0
-    assert subprocess.run(["pgrep", "-f", f"listening-port={port}"], capture_output=True).returncode == 1  # coturn gone
+    assert command_lines_with(f"listening-port={port}") == []  # coturn gone
 
 
 async def test_backend_route_with_upstream(server, tmp_path, http):
