@@ -125,7 +125,7 @@ class FetchHttp:
         except JsException as exc:
             raise TransportError(f"{method} failed: {_error_name(exc)}") from None
         names = {str(k).lower(): str(v) for k, v in response.headers.entries()}
-        return HttpResponse(int(response.status), names, str(text))
+        return HttpResponse(int(response.status), names, str(text), str(response.url) or None)
 
     def send_and_forget(
         self, method: str, url: str, *, headers: Mapping[str, str], body: bytes | str | None

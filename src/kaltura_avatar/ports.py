@@ -26,6 +26,7 @@ class HttpResponse:
     status: int
     headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
     body: str = ""
+    url: str | None = None  # where the answer came from, after redirects (None: the URL asked)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())

@@ -23,7 +23,6 @@ from .retry import Retryable, parse_retry_after, with_retries
 SDP = "application/sdp"
 SDPFRAG = "application/trickle-ice-sdpfrag"
 NO_TRICKLE = (405, 422, 501)
-MAX_REDIRECTS = 3
 
 
 def ice_servers(turn: Turn | None) -> list[dict[str, Any]]:
@@ -114,19 +113,13 @@ async def negotiate(
     """POST the offer; return the answer SDP and the resource (``Location`` resolved against the URL)."""
 
     async def attempt(n: int) -> tuple[str, WhepResource]:
-        url = whep_url
-        for _ in range(MAX_REDIRECTS + 1):
-            try:
-                response = await http.request(
-                    "POST", url, headers={"Content-Type": SDP}, body=offer_sdp, timeout=timeout
-                )
-            except TransportError as exc:
-                raise Retryable(rtc_error(f"WHEP offer failed: {exc}", status=None)) from None
-            location = response.header("Location")
-            if response.status in (307, 308) and location:
-                url = urljoin(url, location)
-                continue
-            break
+        try:  # the HTTP port follows a 307/308 itself and says where the answer came from
+            response = await http.request(
+                "POST", whep_url, headers={"Content-Type": SDP}, body=offer_sdp, timeout=timeout
+            )
+        except TransportError as exc:
+            raise Retryable(rtc_error(f"WHEP offer failed: {exc}", status=None)) from None
+        url, location = response.url or whep_url, response.header("Location")
         status = response.status
         logger.debug("WHEP POST -> %d (attempt %d)", status, n)
         if status in (200, 201) and response.body.strip():

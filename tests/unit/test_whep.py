@@ -75,12 +75,11 @@ async def test_persistent_409_fails_after_the_attempts():
     assert excinfo.value.details["attempts"] == 3
 
 
-async def test_307_is_followed():
+async def test_location_after_a_redirect_resolves_against_where_the_answer_came_from():
     http = FakeHttp()
-    http.queue("whep-post", HttpResponse(307, {"location": "/rtc/v1/whep/other"}))
+    http.queue("whep-post", HttpResponse(201, {"location": "resource/r1"}, ANSWER, "http://edge.test/whep/"))
     _, resource = await post(http)
-    assert [r.url for r in http.requests] == [WHEP_URL, "http://media.test/rtc/v1/whep/other"]
-    assert resource.location.startswith("http://media.test/rtc/v1/whip/")
+    assert resource.location == "http://edge.test/whep/resource/r1"
 
 
 def test_fragment_carries_credentials_mid_and_candidates():
