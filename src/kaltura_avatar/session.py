@@ -521,9 +521,7 @@ class KalturaAvatarSession:
     async def _release(self, *, end_remote: bool) -> AvatarError | None:
         """Free everything: tasks, media, view, meter, pagehide hook; end the server session
         when ``end_remote``. Returns the end call's error, if any."""
-        if self._unsubscribe_pagehide is not None:
-            self._unsubscribe_pagehide()
-            self._unsubscribe_pagehide = None
+        self._unhook_pagehide()  # first: a tab closing meanwhile must not start a second teardown
         current = asyncio.current_task()
         tasks = [t for t in self._tasks.values() if t is not current]
         for task in tasks:
@@ -539,11 +537,7 @@ class KalturaAvatarSession:
                 call.add_done_callback(self._end_late_session)
             except (AvatarError, asyncio.CancelledError):
                 pass
-        self._speech(self._detector.stop())
-        self._close_meter()
-        if self._view is not None:
-            self._view.detach()
-            self._view = None
+        self._drop_local()
         media, self._media = self._media, None
         if media is not None:
             await media.close()  # DELETE before end: after end the resource is gone (a 404)
@@ -585,15 +579,22 @@ class KalturaAvatarSession:
             self._media.close_now()
             self._media = None
         self._control.end_now()
+        self._drop_local()
+        self._finish(S.ENDED)
+
+    def _drop_local(self) -> None:
+        """The page-side teardown both ends share: speech, meter, ``<video>``, pagehide hook."""
+        self._speech(self._detector.stop())
         self._close_meter()
         if self._view is not None:
             self._view.detach()
             self._view = None
+        self._unhook_pagehide()
+
+    def _unhook_pagehide(self) -> None:
         if self._unsubscribe_pagehide is not None:
             self._unsubscribe_pagehide()
             self._unsubscribe_pagehide = None
-        self._speech(self._detector.stop())
-        self._finish(S.ENDED)
 
     # --- helpers ------------------------------------------------------------------------
     def _spawn(self, name: str, coro: Awaitable[Any]) -> asyncio.Task:
