@@ -8,7 +8,7 @@ import time
 from aiohttp import web
 
 from . import redact
-from .backend import add_backend_routes
+from .backend import BACKEND_PATHS, add_backend_routes
 from .catalog import AVATARS
 from .config import Settings
 from .control import add_control_routes
@@ -60,7 +60,13 @@ async def access_log(request: web.Request, handler) -> web.StreamResponse:
 
 @web.middleware
 async def cors(request: web.Request, handler) -> web.StreamResponse:
-    """CORS on every route; preflights answered here."""
+    """CORS on every route but the page's own backend; preflights answered here.
+
+    /api/create-avatar-session is same-origin only: another site must not create sessions and read
+    their tokens with the server's KS.
+    """
+    if request.path in BACKEND_PATHS:
+        return await handler(request)
     if request.method == "OPTIONS":
         headers = dict(CORS_HEADERS)
         if asked := request.headers.get("Access-Control-Request-Headers"):

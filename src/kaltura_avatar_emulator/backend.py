@@ -10,6 +10,7 @@ import json
 import aiohttp
 from aiohttp import web
 
+from .auth import check_ks
 from .bodies import json_body
 from .control import create_session
 from .errors import ApiError
@@ -55,12 +56,16 @@ async def create_avatar_session(request: web.Request) -> web.Response:
     s = emu.settings
     if s.upstream_url:
         result = await _create_upstream(s.upstream_url, s.upstream_ks, avatar_id, voice_id)
-    else:
+    else:  # the server's own KS is checked as the Control API would (upstream answers 401/403 itself)
+        check_ks(f"KS {s.upstream_ks}", s.accepted_ks, s.forbidden_ks)
         result = create_session(emu, avatar_id, voice_id)
     return web.json_response(result)
 
 
+BACKEND_PATHS = ("/api/create-avatar-session", "/api/create-avatar-session/")
+
+
 def add_backend_routes(app: web.Application) -> None:
-    for path in ("/api/create-avatar-session", "/api/create-avatar-session/"):
+    for path in BACKEND_PATHS:
         app.router.add_get(path, create_avatar_session)
         app.router.add_post(path, create_avatar_session)

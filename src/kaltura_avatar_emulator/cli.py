@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -48,14 +49,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--turn", action="store_true", help="run a local coturn (turnserver, port 80 UDP+TCP) and return its credentials in init-client")
     p.add_argument("--turn-host", default="127.0.0.1", metavar="HOST", help="bare TURN host returned by init-client (default 127.0.0.1)")
     p.add_argument("--turn-port", type=int, default=80, metavar="PORT", help="coturn port with --turn (default 80: clients only try 80 and 443)")
-    p.add_argument("--upstream-url", default=None, metavar="URL", help="Control API base for /api/create-avatar-session (env KALTURA_AVATAR_UPSTREAM_URL; default: this emulator)")
+    p.add_argument("--upstream-url", default=None, metavar="URL", help="Control API base for /api/create-avatar-session (env KALTURA_AVATAR_UPSTREAM_URL; default: this emulator); needs the backend's KS in env KALTURA_AVATAR_BACKEND_KS")
     p.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
     return p
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    import os
-
     s = Settings(
         host=args.host,
         port=args.port,
@@ -107,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("aiortc").setLevel(logging.WARNING)
     logging.getLogger("aioice").setLevel(logging.WARNING)
     settings = settings_from_args(args)
+    if settings.upstream_url and not os.environ.get("KALTURA_AVATAR_BACKEND_KS"):
+        print("kaltura_avatar_emulator: --upstream-url (or KALTURA_AVATAR_UPSTREAM_URL) needs the backend's own KS "
+              "in the environment variable KALTURA_AVATAR_BACKEND_KS", file=sys.stderr)
+        return 2
     try:
         asyncio.run(serve(settings))
     except (TtsUnavailable, TurnUnavailable) as exc:

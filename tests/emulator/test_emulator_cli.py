@@ -137,9 +137,20 @@ async def test_backend_route_with_upstream(server, tmp_path, http):
     finally:
         front.stop()
     env["KALTURA_AVATAR_BACKEND_KS"] = "forbidden-ks"
-    front = start_server(tmp_path, env=env)
-    try:
-        r = await Api(front.url, http).request("GET", "/api/create-avatar-session")
-        assert r.status == 403 and r.body == {"success": False, "error": "Kaltura Session not authorized"}
-    finally:
-        front.stop()
+    local = {k: v for k, v in env.items() if k != "KALTURA_AVATAR_UPSTREAM_URL"}
+    for front_env in (env, local):  # the same answer whether the session is made upstream or here
+        front = start_server(tmp_path, env=front_env)
+        try:
+            r = await Api(front.url, http).request("GET", "/api/create-avatar-session")
+            assert r.status == 403 and r.body == {"success": False, "error": "Kaltura Session not authorized"}
+        finally:
+            front.stop()
+
+
+def test_upstream_without_a_backend_ks_is_a_startup_error():
+    env = {k: v for k, v in os.environ.items() if k != "KALTURA_AVATAR_BACKEND_KS"}
+    proc = subprocess.run([sys.executable, "-m", "kaltura_avatar_emulator", "--port", "0", "--upstream-url",
+                           "http://127.0.0.1:9/v1/avatar-session"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=30)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "KALTURA_AVATAR_BACKEND_KS" in proc.stderr
