@@ -13,7 +13,7 @@ Control API: POST /v1/avatar-session[/create], /v1/avatar-session/{id}/{init-cli
 WHEP: POST /rtc/v1/whep/?app=app&stream={sessionId}; PATCH/DELETE on the returned Location.
 
 Test controls (only with --test-controls; 404 otherwise):
-  POST   /__test__/faults     {"route", "count", "status"?, "hang"?, "drop"?, "headers"?, "body"?}
+  POST   /__test__/faults     {"route", "count" (>= 1), "status"?, "hang"?, "drop"?, "headers"?, "body"?}
          the next `count` requests on `route` answer `status` with {"success": false, "error":
          "Injected fault"} (or `body`, plus `headers`), or hang `hang` s first, or drop the connection
          routes: create, init-client, say-text, say-audio, interrupt, keep-alive, end,

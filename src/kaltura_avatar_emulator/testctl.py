@@ -33,6 +33,8 @@ async def add_fault(request: web.Request) -> web.Response:
         )
     except (TypeError, ValueError, AttributeError):
         raise ApiError(400, "Invalid fault") from None
+    if fault.count < 1:  # a fault that fires zero times is a mistake in the test, not a no-op
+        raise ApiError(400, "count must be at least 1")
     if fault.status is None and not fault.hang and not fault.drop:
         fault.status = 500
     emulator(request).test.add_fault(route, fault)

@@ -71,6 +71,13 @@ async def test_fault_bad_route_is_400(api):
     assert r.status == 400
 
 
+@pytest.mark.parametrize("count", [0, -1])
+async def test_fault_count_below_one_is_400_and_never_fires(api, count):
+    r = await api.request("POST", "/__test__/faults", json={"route": "create", "count": count, "status": 500})
+    assert r.status == 400 and "count" in r.body["error"]
+    assert (await api.create()).status == 200
+
+
 async def test_request_log_redacts_secrets(api):
     sid, token = await api.session()
     await api.call(sid, "say-text", token, {"text": "hello", "turnId": "t1", "isFinal": True})
