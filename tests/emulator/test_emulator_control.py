@@ -1,12 +1,14 @@
 """Control API contract: every route, status code and error body of protocol.md section 1."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 
 import pytest
 
 from emulator_support import CREATE_BODY, KS
+from kaltura_avatar_emulator.viewer import connect
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -146,14 +148,29 @@ async def test_say_text_validation(api):
     error(await api.call(sid, "say-text", token, data=b"{x", headers={"Content-Type": "application/json"}), 400)
 
 
-async def test_say_text_queues_real_speech_in_order(api):
+async def test_say_text_queues_real_speech_in_order(api, http):
     sid, token = await api.session()
     r1 = await api.call(sid, "say-text", token, {"text": "Hello there.", "turnId": "t1", "isFinal": False})
     queued_1 = (await api.state(sid))["audio_queue_ms"]
-    r2 = await api.call(sid, "say-text", token, {"text": "How are you doing today?", "turnId": "t1", "isFinal": True})
+    r2 = await api.call(sid, "say-text", token, {"text": "Fine.", "turnId": "t2", "isFinal": True})
     queued_2 = (await api.state(sid))["audio_queue_ms"]
-    assert r1.status == r2.status == 200
-    assert 300 < queued_1 < queued_2 < 10_000  # nobody is watching: the queue only grows
+    r3 = await api.call(sid, "say-text", token, {"text": "How are you doing today?", "turnId": "t1", "isFinal": True})
+    queued_3 = (await api.state(sid))["audio_queue_ms"]
+    assert r1.status == r2.status == r3.status == 200
+    assert 300 < queued_1 < queued_2 < queued_3 < 10_000  # nobody is watching: the queue only grows
+    # a viewer plays it: t1 whole (both chunks), then t2
+    viewer = await connect(http, (await api.call(sid, "init-client", token)).body["whepUrl"])
+    try:
+        for _ in range(200):
+            speech = (await api.state(sid))["speech"]
+            if len(speech) == 2 and speech[1]["end"]:
+                break
+            await asyncio.sleep(0.05)
+        assert [s["turn_id"] for s in speech] == ["t1", "t2"]
+        t1_ms = (speech[0]["end"] - speech[0]["start"]) * 1000
+        assert t1_ms > queued_1 + (queued_3 - queued_2) - 200  # both t1 chunks, in one record
+    finally:
+        await viewer.close()
 
 
 async def test_speed_changes_speech_length(api):

@@ -170,14 +170,23 @@ async def test_trickle_patch(whep, http):
         await viewer.close()
 
 
-@pytest.mark.parametrize("path", ["/rtc/v1/whep/?app=app&stream=x", "/rtc/v1/whep/resource/x"])
-async def test_cors_preflight(api, path):
-    r = await api.request("OPTIONS", path, headers={"Origin": "http://x.test", "Access-Control-Request-Method": "PATCH",
-                                                    "Access-Control-Request-Headers": "content-type, if-match"})
-    assert r.status in (200, 204)
-    for method in ("POST", "PATCH", "DELETE"):
-        assert method in r.headers["Access-Control-Allow-Methods"]
-    assert "if-match" in r.headers["Access-Control-Allow-Headers"].lower()
+async def test_cors_preflight_of_a_real_resource(whep, http):
+    """What a browser asks before trickling to the Location of a real POST: PATCH with If-Match, then DELETE."""
+    api, sid, token, url = whep
+    viewer = await connect(http, url)
+    try:
+        for method in ("PATCH", "DELETE"):
+            r = await api.request("OPTIONS", viewer.location, headers={
+                "Origin": "http://x.test", "Access-Control-Request-Method": method,
+                "Access-Control-Request-Headers": "content-type, if-match"})
+            assert r.status in (200, 204) and r.headers["Access-Control-Allow-Origin"] == "*"
+            assert method in r.headers["Access-Control-Allow-Methods"]
+            assert "if-match" in r.headers["Access-Control-Allow-Headers"].lower()
+        # the preflight is not the resource: it neither ends nor disturbs the viewer
+        await viewer.wait_frames(len(viewer.frames) + 3, 5)
+        assert (await api.state(sid))["viewers"] == 1
+    finally:
+        await viewer.close()
 
 
 @pytest.mark.parametrize("route, method", [("whep-post", "POST"), ("whep-patch", "PATCH"), ("whep-delete", "DELETE")])
