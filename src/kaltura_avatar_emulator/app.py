@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -60,15 +61,20 @@ async def access_log(request: web.Request, handler) -> web.StreamResponse:
 
 @web.middleware
 async def cors(request: web.Request, handler) -> web.StreamResponse:
-    """CORS on every route but the page's own backend; preflights answered here.
+    """CORS on every route; preflights answered here.
 
-    /api/create-avatar-session is same-origin only: another site must not create sessions and read
-    their tokens with the server's KS.
+    /api/create-avatar-session (the page's own backend) answers CORS only to pages served from
+    this machine (a static build on another port): another site must not create sessions and
+    read their tokens with the server's KS.
     """
+    allow = CORS_HEADERS
     if request.path in BACKEND_PATHS:
-        return await handler(request)
+        origin = request.headers.get("Origin")
+        if not is_loopback_origin(origin):
+            return await handler(request)
+        allow = {**CORS_HEADERS, "Access-Control-Allow-Origin": origin, "Vary": "Origin"}
     if request.method == "OPTIONS":
-        headers = dict(CORS_HEADERS)
+        headers = dict(allow)
         if asked := request.headers.get("Access-Control-Request-Headers"):
             headers["Access-Control-Allow-Headers"] = asked  # whatever the client sends, e.g. custom ids
         if request.headers.get("Access-Control-Request-Private-Network"):
@@ -77,11 +83,16 @@ async def cors(request: web.Request, handler) -> web.StreamResponse:
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        exc.headers.update(CORS_HEADERS)
+        exc.headers.update(allow)
         raise
     if not response.prepared:
-        response.headers.update(CORS_HEADERS)
+        response.headers.update(allow)
     return response
+
+
+def is_loopback_origin(origin: str | None) -> bool:
+    host = urlsplit(origin or "").hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 @web.middleware

@@ -312,6 +312,13 @@ async def test_backend_create_is_same_origin_only(api):
     for method in ("GET", "POST"):
         r = await api.request(method, "/api/create-avatar-session", headers=origin)
         assert r.status == 200 and not any(h.lower().startswith("access-control-") for h in r.headers)
+    # a page served from this machine (a static build on another port) may use it
+    local = {"Origin": "http://127.0.0.1:8080"}
+    pre = await api.request("OPTIONS", "/api/create-avatar-session", headers={**local, "Access-Control-Request-Method": "POST"})
+    assert pre.status == 204 and pre.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8080"
+    r = await api.request("GET", "/api/create-avatar-session", headers=local)
+    assert r.status == 200 and r.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:8080"
+    await api.call(r.body["sessionId"], "end", r.body["token"])
     # the Control API and WHEP keep their CORS
     r = await api.request("POST", "/v1/avatar-session/create", json=CREATE_BODY, headers={**origin, "Authorization": f"KS {KS}"})
     assert r.status == 200 and r.headers["Access-Control-Allow-Origin"] == "*"
