@@ -10,7 +10,7 @@ import math
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from .errors import AvatarError, AvatarErrorCode
@@ -71,25 +71,19 @@ def _number(value: Any, whole: bool = False) -> Any:
     return value
 
 
+Number = Annotated[float, BeforeValidator(_number)]
+Whole = Annotated[int, BeforeValidator(lambda value: _number(value, whole=True))]
+
+
 class RetryConfig(_Model):
     """How Control API and WHEP calls are retried (429, 5xx, network errors, timeouts)."""
 
-    max_attempts: int = Field(3, ge=1, le=10)
-    initial_delay_ms: float = Field(500, ge=0, le=60_000)
-    max_delay_ms: float = Field(5000, ge=0, le=300_000)
-    backoff_multiplier: float = Field(2, ge=1, le=10)
+    max_attempts: Whole = Field(3, ge=1, le=10)
+    initial_delay_ms: Number = Field(500, ge=0, le=60_000)
+    max_delay_ms: Number = Field(5000, ge=0, le=300_000)
+    backoff_multiplier: Number = Field(2, ge=1, le=10)
 
     model_config = ConfigDict(strict=False)  # ints for floats, as JSON gives them
-
-    @field_validator("initial_delay_ms", "max_delay_ms", "backoff_multiplier", mode="before")
-    @classmethod
-    def _a_number(cls, value: Any) -> Any:
-        return _number(value)
-
-    @field_validator("max_attempts", mode="before")
-    @classmethod
-    def _whole(cls, value: Any) -> Any:
-        return _number(value, whole=True)
 
     @model_validator(mode="after")
     def _delays_ordered(self) -> RetryConfig:
@@ -99,7 +93,7 @@ class RetryConfig(_Model):
 
 
 def _positive_seconds(upper: float):
-    return Field(gt=0, le=upper, allow_inf_nan=False)
+    return Field(gt=0, le=upper)
 
 
 class AvatarConfig(_Model):
@@ -109,13 +103,13 @@ class AvatarConfig(_Model):
     retry_config: RetryConfig = Field(default_factory=RetryConfig)
     log_level: Literal["debug", "info", "warn", "error"] = "info"
     # Knobs beyond the seed, with defaults that suit the live service.
-    connect_timeout_s: Annotated[float, _positive_seconds(120)] = 15.0
-    request_timeout_s: Annotated[float, _positive_seconds(120)] = 10.0
-    keep_alive_interval_s: Annotated[float, _positive_seconds(60)] = 10.0
+    connect_timeout_s: Annotated[Number, _positive_seconds(120)] = 15.0
+    request_timeout_s: Annotated[Number, _positive_seconds(120)] = 10.0
+    keep_alive_interval_s: Annotated[Number, _positive_seconds(60)] = 10.0
     ice_transport_policy: Literal["all", "relay"] = "all"
-    reconnect_attempts: int = Field(3, ge=0, le=10)
-    media_timeout_s: Annotated[float, _positive_seconds(60)] = 4.0
-    stats_interval_s: Annotated[float, _positive_seconds(1)] = 0.1
+    reconnect_attempts: Whole = Field(3, ge=0, le=10)
+    media_timeout_s: Annotated[Number, _positive_seconds(60)] = 4.0
+    stats_interval_s: Annotated[Number, _positive_seconds(1)] = 0.1
 
     model_config = ConfigDict(strict=False)
 
@@ -130,19 +124,6 @@ class AvatarConfig(_Model):
         if parts.query or parts.fragment:
             raise ValueError("must not carry a query or a fragment")
         return value.strip().rstrip("/")
-
-    @field_validator(
-        "connect_timeout_s", "request_timeout_s", "keep_alive_interval_s", "media_timeout_s",
-        "stats_interval_s", mode="before",
-    )
-    @classmethod
-    def _a_number(cls, value: Any) -> Any:
-        return _number(value)
-
-    @field_validator("reconnect_attempts", mode="before")
-    @classmethod
-    def _whole(cls, value: Any) -> Any:
-        return _number(value, whole=True)
 
     @field_validator("retry_config", mode="before")
     @classmethod
