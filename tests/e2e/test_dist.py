@@ -1,5 +1,5 @@
 """`make dist`: the static build, served by a plain static server, talks to the emulator on
-another origin (config.json names the backend; the emulator answers CORS)."""
+another origin (config.json names the backend; the emulator answers CORS), in both connect modes."""
 
 from __future__ import annotations
 
@@ -66,6 +66,14 @@ def test_the_build_served_by_http_server_connects_to_the_emulator_on_another_por
     page.click("#end-button")
     page.wait_for_selector("body[data-session-state=ENDED]", state="attached", timeout=15_000)
 
+    # "My backend" from the static host: the emulator's backend route answers this local origin.
+    page.check("#mode-backend")
+    page.click("#connect-button")
+    page.wait_for_selector("body[data-session-state=READY]", state="attached", timeout=30_000)
+    page.click("#end-button")
+    page.wait_for_selector("body[data-session-state=ENDED]", state="attached", timeout=15_000)
+    assert [s["state"] for s in emulator.sessions()] == ["ended", "ended"]
+
     static_origin, api_origin = urlsplit(static_server).netloc, urlsplit(emulator.url).netloc
     assert static_origin != api_origin
     hosts = {urlsplit(u).netloc for u in guarded_page.requests if u.startswith("http")}
@@ -73,3 +81,4 @@ def test_the_build_served_by_http_server_connects_to_the_emulator_on_another_por
     page_files = [u for u in guarded_page.requests if "/static/" in u or u.endswith("/")]
     assert page_files and all(urlsplit(u).netloc == static_origin for u in page_files)
     assert any(urlsplit(u).netloc == api_origin and u.endswith("/create") for u in guarded_page.requests)
+    assert any(urlsplit(u).netloc == api_origin and u.endswith("/api/create-avatar-session") for u in guarded_page.requests)
