@@ -38,4 +38,3 @@ class Settings:
     backend_voice_id: str | None = "voice-456"
     max_text_chars: int = 1000
     max_audio_bytes: int = 10 * 1024 * 1024
-    request_log_size: int = 2000
