@@ -218,6 +218,20 @@ def emulator_process(vendor, tmp_path_factory):
     stop_emulator(emulator)
 
 
+@pytest.fixture(scope="module")
+def start_another_emulator(vendor, tmp_path_factory):
+    """`start_another_emulator(*options)`: one more emulator process (e.g. with --turn), stopped with the module."""
+    started: list[Emulator] = []
+
+    def start(*options: str) -> Emulator:
+        started.append(start_emulator(tmp_path_factory.mktemp("emulator"), *options))
+        return started[-1]
+
+    yield start
+    for emulator in started:
+        stop_emulator(emulator)
+
+
 @pytest.fixture
 def emulator(emulator_process):
     emulator_process.reset()

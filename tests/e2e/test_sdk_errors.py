@@ -1,11 +1,8 @@
 """Every error path a user can hit, with the right code and state, against the real emulator."""
 
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: reach the shared support module
-from test_sdk_support import prelude, server_routes  # noqa: E402
+from test_sdk_support import prelude, server_routes
 
 HTTP_ERRORS = r"Failed to load resource: the server responded with a status of (401|403|404|409|410|500|503)"
 

@@ -1,10 +1,6 @@
 """The seed's two complete examples in Python, end to end: Chromium + Pyodide + the emulator."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: reach the shared support module
-from test_sdk_support import prelude, server_routes  # noqa: E402
+from test_sdk_support import prelude, server_routes
 
 CREATED = [["stateChange", "CREATING"], ["connectionChange", "CONNECTING"],
            ["connectionChange", "CONNECTED"], ["stateChange", "READY"]]

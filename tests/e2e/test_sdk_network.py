@@ -2,13 +2,10 @@
 
 import json
 import shutil
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: reach the shared support module
-from test_sdk_support import prelude  # noqa: E402
+from test_sdk_support import prelude
 
 ICE_INFO = """
     async def ice_info(session):
@@ -51,13 +48,10 @@ def test_an_unreachable_turn_server_does_not_delay_the_connection(py):
 
 
 @pytest.fixture(scope="module")
-def relay_emulator(emulator_process, tmp_path_factory):
+def relay_emulator(start_another_emulator):
     """A second emulator that runs coturn on 127.0.0.1:80 and hands out its credentials."""
     assert shutil.which("turnserver"), "coturn is part of the test setup (scripts/system-deps.sh)"
-    harness = type(emulator_process).__init__.__globals__  # the e2e conftest, whatever its module name
-    emulator = harness["start_emulator"](tmp_path_factory.mktemp("relay"), "--turn")
-    yield emulator
-    harness["stop_emulator"](emulator)
+    return start_another_emulator("--turn")
 
 
 def test_relay_only_through_a_local_coturn(py, relay_emulator):

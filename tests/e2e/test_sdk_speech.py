@@ -1,11 +1,8 @@
 """Speaking events from what the page hears, around say_text, an LLM-style turn, say_audio, interrupt."""
 
 import base64
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))  # importlib mode: reach the shared support module
-from test_sdk_support import prelude  # noqa: E402
+from test_sdk_support import prelude
 
 SPEAKING = ["speakingStart", "speakingEnd"]
 

@@ -8,15 +8,13 @@ Fixtures:
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # emulator_support
 
-from emulator_support import KS, Api, multipart_audio, start_server  # noqa: E402
+from emulator_support import KS, Api, multipart_audio, start_server
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Helpers shared by the emulator tests: start a server process, call its API."""
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -98,6 +99,15 @@ class Api:
         r = await self.request("GET", f"/__test__/sessions/{sid}")
         assert r.status == 200, r.body
         return r.body
+
+    async def speech_after(self, sid: str, turns: int, timeout_s: float = 10.0) -> list[dict]:
+        """The session's speech records, once the first `turns` of them have ended (or at the timeout)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            speech = (await self.state(sid))["speech"]
+            if (len(speech) >= turns and speech[turns - 1]["end"]) or time.monotonic() > deadline:
+                return speech
+            await asyncio.sleep(0.05)
 
     async def fault(self, route: str, count: int = 1, **kw) -> None:
         r = await self.request("POST", "/__test__/faults", json={"route": route, "count": count, **kw})

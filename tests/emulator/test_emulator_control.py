@@ -1,7 +1,6 @@
 """Control API contract: every route, status code and error body of protocol.md section 1."""
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 
@@ -161,11 +160,7 @@ async def test_say_text_queues_real_speech_in_order(api, http):
     # a viewer plays it: t1 whole (both chunks), then t2
     viewer = await connect(http, (await api.call(sid, "init-client", token)).body["whepUrl"])
     try:
-        for _ in range(200):
-            speech = (await api.state(sid))["speech"]
-            if len(speech) == 2 and speech[1]["end"]:
-                break
-            await asyncio.sleep(0.05)
+        speech = await api.speech_after(sid, 2)
         assert [s["turn_id"] for s in speech] == ["t1", "t2"]
         t1_ms = (speech[0]["end"] - speech[0]["start"]) * 1000
         assert t1_ms > queued_1 + (queued_3 - queued_2) - 200  # both t1 chunks, in one record

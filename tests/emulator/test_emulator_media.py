@@ -79,11 +79,7 @@ async def test_chunks_of_a_turn_play_in_order_from_the_first(watched):
     assert first is not None and first - t0 < 0.5  # speech starts before the turn is final
     await api.call(sid, "say-text", token, {"text": "and then the second part.", "turnId": "t2", "isFinal": True})
     await api.call(sid, "say-text", token, {"text": "Next turn.", "turnId": "t3", "isFinal": True})
-    for _ in range(200):
-        speech = (await api.state(sid))["speech"]
-        if len(speech) == 2 and speech[1]["end"]:
-            break
-        await asyncio.sleep(0.05)
+    speech = await api.speech_after(sid, 2)
     assert [s["turn_id"] for s in speech] == ["t2", "t3"]
     assert speech[0]["end"] <= speech[1]["start"] + 0.05
 
@@ -100,11 +96,7 @@ async def test_an_open_turn_plays_to_its_end_before_another_turn(watched):
         await asyncio.sleep(0.05)
     t_a2 = time.time()
     await api.call(sid, "say-text", token, {"text": "and the end of the first.", "turnId": "a", "isFinal": True})
-    for _ in range(200):
-        speech = (await api.state(sid))["speech"]
-        if len(speech) >= 2 and speech[1]["end"]:
-            break
-        await asyncio.sleep(0.05)
+    speech = await api.speech_after(sid, 2)
     assert [s["turn_id"] for s in speech] == ["a", "b"]
     assert speech[0]["end"] > t_a2 and speech[1]["start"] >= speech[0]["end"] - 0.05
 
