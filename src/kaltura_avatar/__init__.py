@@ -1,4 +1,4 @@
-"""Kaltura Avatar Client SDK for Python in the browser (PyScript/Pyodide).
+"""Kaltura Avatar Client SDK for Python in the browser (PyScript/Pyodide): the public names.
 
 >>> from kaltura_avatar import KalturaAvatarSession  # doctest: +SKIP
 >>> session = KalturaAvatarSession("<ks>", {"baseUrl": "https://api.avatar.us.kaltura.ai/v1/avatar-session"})
@@ -9,6 +9,7 @@ from .config import AvatarConfig, CreateSessionOptions, InitSessionOptions, Init
 from .errors import AvatarError, AvatarErrorCode
 from .events import EVENTS
 from .session import KalturaAvatarSession
+from .speech import new_turn_id
 from .states import ConnectionState, SessionState
 
 __version__ = "0.1.0"
@@ -26,4 +27,5 @@ __all__ = [
     "RetryConfig",
     "SessionState",
     "__version__",
+    "new_turn_id",
 ]

@@ -1,4 +1,6 @@
-"""Configuration and option models (pydantic). camelCase (the seed's) and snake_case keys both work.
+"""Configuration and arguments: the pydantic models (``AvatarConfig``, ``RetryConfig``, the
+option and parameter models), camelCase (the seed's) and snake_case keys both, and the checks
+every public method runs on its arguments, all raising ``AvatarError(INVALID_CONFIGURATION)``.
 
 >>> AvatarConfig.parse({"baseUrl": "https://example.test/v1/avatar-session", "logLevel": "debug"}).log_level
 'debug'
@@ -141,10 +143,26 @@ class CreateSessionOptions(_Model):
     voice_id: NonEmptyStr | None = None
     video_container_id: NonEmptyStr | None = None
 
+    @classmethod
+    def from_call(cls, avatar_id: Any, voice_id: Any, video_container_id: Any) -> CreateSessionOptions:
+        """``create_session``'s arguments: the seed's options dict, or positional/keyword ids."""
+        if isinstance(avatar_id, (dict, CreateSessionOptions)):
+            if voice_id is not None or video_container_id is not None:
+                raise invalid("pass either an options dict or arguments, not both")
+            return cls.parse(avatar_id)
+        return cls.parse({"avatar_id": avatar_id, "voice_id": voice_id, "video_container_id": video_container_id})
+
 
 def is_header_safe(value: str) -> bool:
     """True for a credential that can travel in an HTTP header: printable ASCII, no spaces."""
     return value.isascii() and value.isprintable() and not any(c.isspace() for c in value)
+
+
+def check_api_key(api_key: Any) -> str | None:
+    """The KS (or None): a non-empty string that can travel in a header."""
+    if api_key is not None and not is_header_safe(non_empty(api_key, "api_key")):
+        raise invalid("api_key must be printable ASCII without spaces (it is sent in a header)")
+    return api_key
 
 
 class InitSessionParams(_Model):
@@ -161,6 +179,32 @@ class InitSessionParams(_Model):
 
 class InitSessionOptions(_Model):
     video_container_id: NonEmptyStr | None = None
+
+
+def init_arguments(session_id: Any, token: Any, video_container_id: Any) -> tuple[InitSessionParams, InitSessionOptions]:
+    """``init_session``'s arguments: the seed's ``({"sessionId", "token"}, {"videoContainerId"})``,
+    or positional/keyword values."""
+    if isinstance(session_id, (dict, InitSessionParams)):
+        params = InitSessionParams.parse(session_id)
+        options = InitSessionOptions.parse({} if token is None else token)
+        if video_container_id is not None:
+            if options.video_container_id is not None:
+                raise invalid("video_container_id given twice")
+            options = InitSessionOptions(video_container_id=video_container_id)
+        return params, options
+    params = InitSessionParams.parse({"session_id": session_id, "token": token})
+    return params, InitSessionOptions.parse({"video_container_id": video_container_id})
+
+
+def invalid(message: str, **details: Any) -> AvatarError:
+    return AvatarError(AvatarErrorCode.INVALID_CONFIGURATION, message, details or None)
+
+
+def non_empty(value: Any, name: str) -> str:
+    """``value`` if it is a non-blank string, else ``INVALID_CONFIGURATION`` naming ``name``."""
+    if not isinstance(value, str) or not value.strip():
+        raise invalid(f"{name} must be a non-empty string")
+    return value
 
 
 def is_finite_positive(value: Any) -> bool:

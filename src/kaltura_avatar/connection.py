@@ -1,5 +1,12 @@
-"""One WebRTC negotiation over WHEP: peer connection, offer at once, answer, trickle, first
-decoded frame, and teardown (close, ``srcObject`` dropped by the view, WHEP DELETE)."""
+"""The session's media: one WebRTC negotiation over WHEP (``MediaConnection``) and its supervision
+(``MediaSupervisor``): the connection state, the first connection, the stats monitor that notices
+lost media (no new frames, ICE disconnected or failed) and feeds the speaking detector, and the
+recovery that replaces a lost connection with fresh WHEP negotiations and backoff. The supervisor
+is the one owner of replacing a connection.
+
+A ``MediaConnection`` creates the peer connection, posts the offer at once, applies the answer,
+trickles candidates, waits for the first decoded frame, and tears down (close, WHEP DELETE).
+"""
 
 from __future__ import annotations
 
@@ -8,32 +15,40 @@ from collections.abc import Callable
 from typing import Any
 
 from . import whep
-from .config import AvatarConfig, RetryConfig
-from .control import ClientInfo
-from .errors import AvatarError
-from .log import logger
+from .config import AvatarConfig
+from .errors import AvatarError, AvatarErrorCode
+from .log import SessionLog
 from .ports import MediaStats, PeerCallbacks, PeerConnection, Platform
+from .retry import backoff_delays
+from .speech import LevelSource, SpeakingDetector
+from .states import CONNECTION_TRANSITIONS, ConnectionState, transition
+from .tasks import Tasks
 
+C = ConnectionState
 FIRST_FRAME_POLL_S = 0.05
 
 
 class MediaConnection:
+    """One negotiation: peer connection, offer, answer, trickle, first frame, teardown."""
+
     def __init__(
         self,
         platform: Platform,
-        info: ClientInfo,
+        endpoint: whep.WhepEndpoint,
         config: AvatarConfig,
+        log: SessionLog,
         *,
         on_state: Callable[[MediaConnection, str], None],
         on_stream: Callable[[MediaConnection, Any], None],
-        whep_retry: RetryConfig | None = None,
+        whep_attempts: int | None = None,
     ) -> None:
         self._platform = platform
-        self._whep_retry = whep_retry or config.retry_config
-        self._info = info
+        self._endpoint = endpoint
         self._config = config
+        self._log = log
         self._on_state = on_state
         self._on_stream = on_stream
+        self._whep_attempts = whep_attempts
         self.pc: PeerConnection | None = None
         self.resource: whep.WhepResource | None = None
         self.stream: Any = None
@@ -44,7 +59,7 @@ class MediaConnection:
 
     async def open(self) -> float:
         """Negotiate and wait for the first decoded frame; return the seconds it took.
-        Raises ``AvatarError(RTC_CONNECTION_FAILED)``; the caller closes on failure."""
+        Raises ``MediaError``; the caller closes on failure."""
         started = self._platform.clock()
         timeout = self._config.connect_timeout_s
         try:
@@ -52,28 +67,34 @@ class MediaConnection:
                 await self._negotiate()
                 await self._first_frame()
         except TimeoutError:
-            raise whep.rtc_error(f"No video frame within {timeout:g} s", timeout=timeout) from None
+            raise whep.MediaError(
+                f"The avatar's video did not start within {timeout:g} s. Check that UDP (or TURN) "
+                "traffic to the media server is allowed, then try again.",
+                timeout=timeout,
+            ) from None
         except AvatarError:
             raise
         except Exception as exc:  # the browser refused something (a bad ICE server URL, an SDP...)
-            raise whep.rtc_error(f"WebRTC failed: {type(exc).__name__}: {exc}") from None
+            raise whep.MediaError(f"The browser refused the WebRTC connection ({type(exc).__name__}: {exc})") from None
         return self._platform.clock() - started
 
     async def _negotiate(self) -> None:
         config = self._config
         self.pc = self._platform.create_peer(
-            ice_servers=whep.ice_servers(self._info.turn),
+            ice_servers=whep.ice_servers(self._endpoint.turn),
             ice_transport_policy=config.ice_transport_policy,
             callbacks=PeerCallbacks(self._trickler.add, self._state_changed, self._stream_arrived),
         )
         offer = await self.pc.create_offer()
         answer, self.resource = await whep.negotiate(
             self._platform.http,
-            self._info.whep_url,
+            self._endpoint.whep_url,
             offer,
-            self._whep_retry,
+            config.retry_config,
             timeout=config.request_timeout_s,
             sleep=self._platform.sleep,
+            attempts=self._whep_attempts,
+            log=self._log,
         )
         await self.pc.set_answer(answer)
         self._trickle_task = asyncio.ensure_future(self._trickler.run(self.resource, offer))
@@ -81,7 +102,11 @@ class MediaConnection:
     async def _first_frame(self) -> None:
         while True:
             if self.state == "failed":
-                raise whep.rtc_error("ICE connection failed", ice_state="failed")
+                raise whep.MediaError(
+                    "The WebRTC connection failed (ICE). Check that UDP (or TURN) traffic to the media "
+                    "server is allowed, then try again.",
+                    ice_state="failed",
+                )
             stats = await self.pc.stats()
             if (stats.frames_decoded or 0) > 0:
                 return
@@ -93,7 +118,7 @@ class MediaConnection:
     def _state_changed(self, state: str) -> None:
         if self._closed:
             return
-        logger.debug("peer connection: %s", state)
+        self._log.debug("peer connection: %s", state)
         self.state = state
         self._on_state(self, state)
 
@@ -128,3 +153,176 @@ class MediaConnection:
             self.pc.close()
         self.stream = None
         return False
+
+
+class MediaSupervisor:
+    """The session's media connection over its life: connection state and events, the current
+    ``MediaConnection``, the monitor, speaking detection, and recovery."""
+
+    def __init__(
+        self,
+        platform: Platform,
+        config: AvatarConfig,
+        log: SessionLog,
+        *,
+        emit: Callable[..., None],
+        show: Callable[[Any], None],
+        audible: Callable[[], bool],
+    ) -> None:
+        self._platform = platform
+        self._config = config
+        self._log = log
+        self._emit = emit  # the session's event emitter
+        self._show = show  # hand a new stream to the <video>
+        self._audible = audible  # is the <video> playing the audio unmuted?
+        self.state = C.DISCONNECTED
+        self.current: MediaConnection | None = None
+        self.connect_time_s: float | None = None  # offer to first decoded frame, last connection
+        self._endpoint: whep.WhepEndpoint | None = None
+        self._detector = SpeakingDetector()
+        self._levels = LevelSource(platform.create_meter, log)
+        self._tasks = Tasks(log)
+
+    @property
+    def stream(self) -> Any:
+        return self.current.stream if self.current is not None else None
+
+    def set_state(self, state: ConnectionState) -> None:
+        if transition(CONNECTION_TRANSITIONS, self.state, state, "connectionChange", self._log):
+            self.state = state
+            self._emit("connectionChange", state)
+
+    async def connect(self, endpoint: whep.WhepEndpoint) -> None:
+        """The first connection (CONNECTING -> CONNECTED); raises ``MediaError``."""
+        self._endpoint = endpoint
+        self.set_state(C.CONNECTING)
+        await self._open()
+        self.set_state(C.CONNECTED)
+
+    def supervise(self) -> None:
+        """Start the monitor: from now on lost media is recovered and speech is detected."""
+        self._tasks.spawn("monitor", self._monitor())
+
+    def speech_interrupted(self) -> None:
+        self._speech(self._detector.interrupt())
+
+    async def close(self) -> None:
+        """Stop supervising and speaking, close the connection and DELETE its WHEP resource."""
+        await self._tasks.cancel_all()
+        self._stop_local()
+        media, self.current = self.current, None
+        if media is not None:
+            await media.close()
+
+    def close_now(self) -> None:
+        """Synchronous close for pagehide (the DELETE outlives the page)."""
+        self._tasks.cancel_now()
+        self._stop_local()
+        media, self.current = self.current, None
+        if media is not None:
+            media.close_now()
+
+    def _stop_local(self) -> None:
+        self._speech(self._detector.stop())
+        self._levels.close()
+
+    # --- connections --------------------------------------------------------------------
+    async def _open(self, whep_attempts: int | None = None) -> None:
+        media = MediaConnection(
+            self._platform, self._endpoint, self._config, self._log,
+            on_state=self._media_state, on_stream=self._media_stream, whep_attempts=whep_attempts,
+        )
+        self.current = media
+        try:
+            self.connect_time_s = await media.open()
+        except BaseException:
+            self.current = None
+            await media.close()
+            raise
+        self._log.info("Media connected: first frame %.0f ms after the offer", self.connect_time_s * 1000)
+
+    def _media_stream(self, media: MediaConnection, stream: Any) -> None:
+        if media is self.current:
+            self._show(stream)
+
+    def _media_state(self, media: MediaConnection, state: str) -> None:
+        if media is self.current and self.state is C.CONNECTED and state in ("disconnected", "failed"):
+            self._start_recovery(f"ICE {state}")
+
+    def _start_recovery(self, reason: str) -> None:
+        if "monitor" in self._tasks and "recovery" not in self._tasks:
+            self._tasks.spawn("recovery", self._recover(reason))
+
+    async def _recover(self, reason: str) -> None:
+        """Fresh WHEP negotiations with backoff (one POST each: the backoff is this loop's);
+        a final WHEP error (404: the stream is gone) stops at once."""
+        self._log.warning("Media lost (%s); reconnecting", reason)
+        self._speech(self._detector.stop())
+        self.set_state(C.DISCONNECTED)
+        attempts = self._config.reconnect_attempts
+        delays = [0.0, *backoff_delays(self._config.retry_config, max(attempts, 1))]
+        last: AvatarError | None = None
+        for n in range(1, attempts + 1):
+            await self._platform.sleep(delays[n - 1])
+            self.set_state(C.CONNECTING)
+            old, self.current = self.current, None
+            if old is not None:
+                await old.close()
+            try:
+                await self._open(whep_attempts=1)
+            except AvatarError as err:
+                last = err
+                self._log.warning("Reconnect attempt %d failed: %s", n, err.message)
+                if isinstance(err, whep.MediaError) and err.final:
+                    break
+                if n < attempts:
+                    self.set_state(C.DISCONNECTED)
+                continue
+            self.set_state(C.CONNECTED)
+            return
+        old, self.current = self.current, None
+        if old is not None:
+            await old.close()
+        self.set_state(C.FAILED)
+        details: dict[str, Any] = {"reason": reason, "attempts": attempts}
+        if last is not None:
+            details["last_error"] = last.to_dict()
+        self._emit("error", AvatarError(
+            AvatarErrorCode.RTC_CONNECTION_FAILED,
+            f"The avatar's media connection was lost ({reason}) and could not be restored. "
+            "End the session and start a new one.",
+            details,
+        ))
+
+    # --- the monitor --------------------------------------------------------------------
+    async def _monitor(self) -> None:
+        """Poll stats: frames decoded (lost media -> recovery) and audio level (speaking)."""
+        clock = self._platform.clock
+        last_frames: int | None = None
+        progress_at = clock()
+        while True:
+            await self._platform.sleep(self._config.stats_interval_s)
+            media = self.current
+            if media is None or self.state is not C.CONNECTED:
+                last_frames, progress_at = None, clock()
+                continue
+            try:
+                stats = await media.stats()
+            except Exception as exc:  # a closing peer connection; the next poll sees the new one
+                self._log.debug("stats failed: %s", exc)
+                continue
+            now = clock()
+            if not self._platform.page_visible() or (
+                stats.frames_decoded is not None and stats.frames_decoded != last_frames
+            ):
+                last_frames, progress_at = stats.frames_decoded, now
+            elif now - progress_at > self._config.media_timeout_s:
+                self._start_recovery("no video frames")
+                continue
+            level = self._levels.level(stats, media.stream, self._audible())
+            self._speech(self._detector.update(now, level))
+
+    def _speech(self, change: str | None) -> None:
+        if change is not None:
+            self._log.debug("speaking %s", "started" if change == "start" else "ended")
+            self._emit("speakingStart" if change == "start" else "speakingEnd")

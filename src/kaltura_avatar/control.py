@@ -1,5 +1,7 @@
-"""Control API client: routes, auth headers, bodies, and HTTP status -> ``AvatarError``
-exactly as in protocol.md section 3.
+"""The Control API client: the seven routes (create, init-client, say-text, say-audio,
+interrupt, keep-alive, end), their auth headers and bodies, retries, and HTTP status ->
+``AvatarError`` exactly as in protocol.md section 3. It holds the session id and token once
+known; the media side (``whep``) takes over from the init-client answer.
 
 | status                      | code                | retried |
 |-----------------------------|---------------------|---------|
@@ -11,33 +13,21 @@ exactly as in protocol.md section 3.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from .config import RetryConfig
 from .errors import AvatarError, AvatarErrorCode
-from .log import logger
+from .log import DEFAULT_LOG, SessionLog
 from .ports import HttpClient, HttpResponse, TransportError
 from .retry import Retryable, parse_retry_after, with_retries
+from .whep import TurnServer, WhepEndpoint
 
 CLIENT_ID = "kaltura-avatar-sdk"
-
-
-@dataclass(frozen=True)
-class Turn:
-    url: str
-    username: str = ""
-    credential: str = ""
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    whep_url: str
-    turn: Turn | None
 
 
 class ControlClient:
@@ -48,13 +38,15 @@ class ControlClient:
         retry: RetryConfig,
         *,
         timeout: float,
-        sleep: Callable[[float], Awaitable[None]],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        log: SessionLog = DEFAULT_LOG,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._http = http
         self._retry = retry
         self._timeout = timeout
         self._sleep = sleep
+        self._log = log
         self.session_id: str | None = None
         self.token: str | None = None
 
@@ -63,43 +55,57 @@ class ControlClient:
         body: dict[str, Any] = {"clientId": CLIENT_ID, "visualConfig": {"id": avatar_id}}
         if voice_id:
             body["voiceConfig"] = {"id": voice_id}
-        data = await self._call("create", f"{self._base}/create", f"KS {ks}", _json(body))
+        data = await self._post("create", f"{self._base}/create", f"KS {ks}", _json(body))
         session_id, token = data.get("sessionId"), data.get("token")
         if not _nonempty_str(session_id) or not _nonempty_str(token):
             raise _malformed("create", "no sessionId/token")
         return session_id, token
 
-    async def init_client(self) -> ClientInfo:
-        data = await self._session_call("init-client", {})
+    async def init_client(self) -> WhepEndpoint:
+        data = await self._post_session("init-client", {})
         whep_url, turn = data.get("whepUrl"), data.get("turn")
         if not _nonempty_str(whep_url) or not whep_url.startswith(("http://", "https://")):
             raise _malformed("init-client", "no usable whepUrl")
         if isinstance(turn, dict) and _nonempty_str(turn.get("url")):
-            turn = Turn(str(turn["url"]), str(turn.get("username") or ""), str(turn.get("credential") or ""))
+            turn = TurnServer(str(turn["url"]), str(turn.get("username") or ""), str(turn.get("credential") or ""))
         else:
             turn = None
-        return ClientInfo(whep_url, turn)
+        return WhepEndpoint(whep_url, turn)
 
     async def say_text(self, text: str, turn_id: str, is_final: bool) -> None:
-        await self._session_call("say-text", {"text": text, "turnId": turn_id, "isFinal": is_final})
+        await self._post_session("say-text", {"text": text, "turnId": turn_id, "isFinal": is_final})
 
     async def say_audio(self, mp3: bytes, turn_id: str, duration: float) -> None:
         content_type, body = multipart(
             {"turnId": turn_id, "duration": decimal_string(duration)},
             ("audio", "audio.mp3", "audio/mpeg", mp3),
         )
-        await self._session_call("say-audio", body, content_type)
+        await self._post_session("say-audio", body, content_type)
 
     async def interrupt(self) -> None:
-        await self._session_call("interrupt", {})
+        await self._post_session("interrupt", {})
 
     async def keep_alive(self) -> None:
-        await self._session_call("keep-alive", {})
+        await self._post_session("keep-alive", {})
+
+    async def keep_alive_forever(self, interval_s: float, on_failure: Callable[[AvatarError], Any]) -> AvatarError:
+        """Keep-alive every ``interval_s``. A failure that outlasts the retries goes to
+        ``on_failure`` and the schedule goes on; returns the ``SESSION_NOT_FOUND`` error once the
+        server has ended the session (404/410)."""
+        while True:
+            await self._sleep(interval_s)
+            try:
+                await self.keep_alive()
+            except AvatarError as err:
+                if err.code is AvatarErrorCode.SESSION_NOT_FOUND:
+                    return err
+                self._log.warning("keep-alive failed: %s", err.message)
+                on_failure(err)
 
     async def end(self) -> None:
         """End the session; a 404/410 means it is already over, which is what we wanted."""
         try:
-            await self._session_call("end", {})
+            await self._post_session("end", {})
         except AvatarError as err:
             if err.code is not AvatarErrorCode.SESSION_NOT_FOUND:
                 raise
@@ -118,15 +124,15 @@ class ControlClient:
     def _headers(self, content_type: str, auth: str | None = None) -> dict[str, str]:
         return {"Content-Type": content_type, "Authorization": auth or f"Bearer {self.token}"}
 
-    async def _session_call(
+    async def _post_session(
         self, route: str, body: dict | bytes, content_type: str = "application/json"
     ) -> dict[str, Any]:
         if not self.session_id or not self.token:
             raise AvatarError(AvatarErrorCode.INVALID_STATE, f"No session for {route}")
         payload = _json(body) if isinstance(body, dict) else body
-        return await self._call(route, self._url(route), f"Bearer {self.token}", payload, content_type)
+        return await self._post(route, self._url(route), f"Bearer {self.token}", payload, content_type)
 
-    async def _call(
+    async def _post(
         self, route: str, url: str, auth: str, body: str | bytes, content_type: str = "application/json"
     ) -> dict[str, Any]:
         headers = self._headers(content_type, auth)
@@ -145,10 +151,10 @@ class ControlClient:
                         {"route": route, "status": None, "timeout": exc.timeout},
                     )
                 ) from None
-            logger.debug("%s -> %d (attempt %d)", route, response.status, n)
+            self._log.debug("%s -> %d (attempt %d)", route, response.status, n)
             return check_response(route, response)
 
-        return await with_retries(attempt, self._retry, what=route, sleep=self._sleep)
+        return await with_retries(attempt, self._retry, what=route, sleep=self._sleep, log=self._log)
 
 
 _JSON = "application/json"

@@ -1,4 +1,5 @@
-"""The seed's error type: ``AvatarError(code, message, details)`` with ``AvatarErrorCode``."""
+"""The seed's error type: ``AvatarError(code, message, details)`` with ``AvatarErrorCode``. The
+message is for people (what happened, what to do); the code and details are for developers."""
 
 from __future__ import annotations
 
@@ -41,6 +42,14 @@ class AvatarError(Exception):
 
     def __repr__(self) -> str:
         return f"AvatarError({self.code.value!r}, {self.message!r}, {self.details!r})"
+
+    @classmethod
+    def unexpected(cls, what: str, exc: BaseException) -> AvatarError:
+        """An exception that is not an ``AvatarError`` (a bug, a browser surprise), typed."""
+        return cls(
+            AvatarErrorCode.API_REQUEST_FAILED, f"{what} failed unexpectedly ({type(exc).__name__}: {exc})",
+            {"exception": type(exc).__name__},
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly view: ``{"code", "message", "details"}``."""

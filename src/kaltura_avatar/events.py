@@ -1,24 +1,32 @@
-"""The event emitter: ``on``/``off``/``once`` with the seed's event names.
+"""Events: the seed's event names (``EVENTS``, also what the JS facade forwards) and the
+emitter behind ``on``/``off``/``once``.
 
 Handlers may be plain functions or coroutine functions (scheduled as tasks). A handler that
 raises is logged and never breaks the session or the other handlers.
+
+>>> emitter = EventEmitter()
+>>> emitter.on("speakingStart", lambda: print("speaking"))
+>>> emitter.emit("speakingStart")
+speaking
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
 
 from .errors import AvatarError, AvatarErrorCode
-from .log import logger
+from .log import DEFAULT_LOG, SessionLog
 
 EVENTS = ("stateChange", "connectionChange", "error", "speakingStart", "speakingEnd")
 
 
 class EventEmitter:
-    def __init__(self) -> None:
+    def __init__(self, log: SessionLog = DEFAULT_LOG) -> None:
+        self._log = log
         self._handlers: dict[str, list[tuple[Callable[..., Any], bool]]] = {e: [] for e in EVENTS}
         self._tasks: set[asyncio.Task] = set()
 
@@ -44,10 +52,10 @@ class EventEmitter:
             try:
                 result = callback(*args)
             except Exception:
-                logger.exception("A %r handler raised; the session goes on", event)
+                self._log.exception("A %r handler raised; the session goes on", event)
                 continue
             if inspect.isawaitable(result):
-                task = asyncio.ensure_future(self._run(event, result))
+                task = asyncio.ensure_future(self._run(event, result, self._log))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
@@ -63,11 +71,11 @@ class EventEmitter:
             await asyncio.wait(late)
 
     @staticmethod
-    async def _run(event: str, awaitable: Any) -> None:
+    async def _run(event: str, awaitable: Any, log: SessionLog) -> None:
         try:
             await awaitable
         except Exception:
-            logger.exception("A %r handler raised; the session goes on", event)
+            log.exception("A %r handler raised; the session goes on", event)
 
     @staticmethod
     def _check(event: Any) -> None:
@@ -76,3 +84,29 @@ class EventEmitter:
                 AvatarErrorCode.INVALID_CONFIGURATION,
                 f"Unknown event {event!r}; events are {', '.join(EVENTS)}",
             )
+
+
+def emits_errors(method: Callable) -> Callable:
+    """For a method of an object with an ``_events`` emitter: every ``AvatarError`` it raises is
+    also emitted as the ``error`` event."""
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def async_wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(self, *args, **kwargs)
+            except AvatarError as err:
+                self._events.emit("error", err)
+                raise
+
+        return async_wrapper
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except AvatarError as err:
+            self._events.emit("error", err)
+            raise
+
+    return wrapper

@@ -1,8 +1,14 @@
-"""The SDK's one logger (``kaltura_avatar``), its level from ``log_level``, and secret redaction.
+"""The SDK's logging: one logger (``kaltura_avatar``), a level per session, and secret redaction.
 
-Secrets (the KS and session tokens) are registered while a session holds them; every record
-that goes through the logger, and every ``AvatarError`` message, is scrubbed of them. Auth
-header shapes (``KS ...``, ``Bearer ...``) are scrubbed too, whatever the value.
+Every session logs through its own ``SessionLog``, which honours that session's ``log_level``:
+two sessions in one page can log at two levels. Secrets (the KS and session tokens) are
+registered while a session holds them; every record that goes through the logger, and every
+``AvatarError`` message, is scrubbed of them. Auth header shapes (``KS ...``, ``Bearer ...``)
+are scrubbed too, whatever the value.
+
+>>> log = SessionLog("warn")
+>>> log.isEnabledFor(logging.INFO), log.isEnabledFor(logging.ERROR)
+(False, True)
 """
 
 from __future__ import annotations
@@ -11,12 +17,28 @@ import logging
 import re
 
 logger = logging.getLogger("kaltura_avatar")
+# Each session filters by its own level (SessionLog); the shared logger lets everything through.
+logger.setLevel(logging.DEBUG)
 
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 
 _secrets: dict[str, int] = {}  # secret -> number of holders
 _AUTH = re.compile(r"\b(KS|Bearer)\s+[^\s\"',;]+", re.IGNORECASE)
 MASK = "***"
+
+
+class SessionLog(logging.LoggerAdapter):
+    """The shared logger seen through one session's ``log_level``."""
+
+    def __init__(self, level: str = "info") -> None:
+        super().__init__(logger, {})
+        self.threshold = LEVELS[level]
+
+    def isEnabledFor(self, level: int) -> bool:  # noqa: N802 (the logging API's name)
+        return level >= self.threshold
+
+
+DEFAULT_LOG = SessionLog("info")  # for protocol code used outside a session (e.g. by the emulator)
 
 
 def add_secret(value: str | None) -> None:
@@ -50,11 +72,6 @@ class _RedactingFilter(logging.Filter):
 
 
 _formatter = logging.Formatter()
-
-
-def set_level(log_level: str) -> None:
-    logger.setLevel(LEVELS[log_level])
-
 
 if not any(isinstance(f, _RedactingFilter) for f in logger.filters):
     logger.addFilter(_RedactingFilter())

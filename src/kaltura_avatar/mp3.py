@@ -1,10 +1,13 @@
-"""Checks that audio is MP3 at 44.1 kHz from its frame headers (after any ID3v2 tag).
+"""The MP3 check of ``say_audio``: audio is MP3 at 44.1 kHz, read from its frame headers (after
+any ID3v2 tag), so a wrong file is refused before anything is uploaded.
 
 A frame header counts only when the next frame's header follows where its length says it
 must (or the data ends there), so random bytes that happen to look like a sync word do not.
 """
 
 from __future__ import annotations
+
+from .config import invalid
 
 SAMPLE_RATES = {  # version bits -> sample-rate index -> Hz
     0b11: (44100, 48000, 32000),  # MPEG-1
@@ -56,3 +59,13 @@ def mp3_sample_rate(data: bytes) -> int | None:
         if i + length >= len(data) or (following is not None and following[:2] == (version, rate)):
             return rate
     return None
+
+
+def check_mp3(data: bytes) -> None:
+    """``INVALID_CONFIGURATION`` unless ``data`` is MP3 at 44.1 kHz."""
+    if not data:
+        raise invalid("audio is empty")
+    rate = mp3_sample_rate(data)
+    if rate != 44100:
+        what = "not MP3" if rate is None else f"MP3 at {rate} Hz"
+        raise invalid(f"audio must be MP3 at 44.1 kHz ({what})", sample_rate=rate)

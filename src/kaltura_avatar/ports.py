@@ -1,16 +1,21 @@
-"""The small interfaces the core needs from the outside world.
+"""The small interfaces the core needs from the outside world, and the one place that picks
+their implementation (``choose_platform``).
 
-``browser.py`` implements them with browser APIs; unit tests implement them with fakes.
+``browser/`` implements them with browser APIs; unit tests implement them with fakes; a CPython
+platform (aiohttp + aiortc, started in ``cpython/``) would be added in ``choose_platform``.
 Everything else in the package is plain Python that runs the same on CPython and Pyodide.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from .errors import AvatarError, AvatarErrorCode
 
 
 class TransportError(Exception):
@@ -96,9 +101,13 @@ class MediaView(Protocol):
     def show(self, stream: Any) -> None:
         """Play ``stream`` (now, or as soon as the element is attached)."""
 
-    async def play(self) -> None:
-        """Start playback with sound; if autoplay with sound is refused, play muted, warn and
-        unmute at the next user gesture."""
+    async def play(self) -> bool:
+        """Start playback with sound; if autoplay with sound is refused, play muted and unmute
+        at the next user gesture. Returns False when it had to start muted."""
+
+    @property
+    def muted(self) -> bool:
+        """True while the video plays muted because autoplay with sound was refused."""
 
     @property
     def audible(self) -> bool:
@@ -132,3 +141,18 @@ class Platform:
     page_visible: Callable[[], bool] = lambda: True
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     clock: Callable[[], float] = time.monotonic
+
+
+def choose_platform(platform: Platform | None = None) -> Platform:
+    """``platform`` if given, else the browser's when running in Pyodide. The only place that
+    picks an adapter: the core never imports one."""
+    if platform is not None:
+        return platform
+    if sys.platform == "emscripten":
+        from .browser import browser_platform
+
+        return browser_platform()
+    raise AvatarError(
+        AvatarErrorCode.INVALID_CONFIGURATION,
+        "kaltura_avatar runs in a browser page (Pyodide); elsewhere pass platform=",
+    )

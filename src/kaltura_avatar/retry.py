@@ -1,10 +1,11 @@
-"""The backoff schedule and the retry loop (``sleep`` and ``clock`` injected).
+"""Retries: the backoff schedule from ``RetryConfig`` and the loop that runs attempts on it.
 
 An attempt either returns, raises ``AvatarError`` (final: never retried, e.g. any 4xx), or
 raises ``Retryable`` (429, 5xx, network error, timeout) carrying the error to report when
-the attempts run out and the server's ``Retry-After``, which is honoured.
+the attempts run out and the server's ``Retry-After``, which is honoured. ``sleep`` is
+injected, so tests run the schedule without waiting.
 
->>> backoff_delays(RetryConfig(max_attempts=4, initial_delay_ms=500, max_delay_ms=1500))
+>>> backoff_delays(RetryConfig(initial_delay_ms=500, max_delay_ms=1500), attempts=4)
 [0.5, 1.0, 1.5]
 """
 
@@ -18,7 +19,7 @@ from typing import TypeVar
 
 from .config import RetryConfig
 from .errors import AvatarError
-from .log import logger
+from .log import DEFAULT_LOG, SessionLog
 
 T = TypeVar("T")
 RETRY_AFTER_CAP_S = 30.0  # a longer Retry-After is waited as this long
@@ -31,11 +32,12 @@ class Retryable(Exception):
         self.retry_after = retry_after
 
 
-def backoff_delays(config: RetryConfig) -> list[float]:
-    """Seconds to wait before attempt 2, 3, ... ``max_attempts``."""
+def backoff_delays(config: RetryConfig, attempts: int | None = None) -> list[float]:
+    """Seconds to wait before attempt 2, 3, ... ``attempts`` (default ``config.max_attempts``)."""
+    attempts = config.max_attempts if attempts is None else attempts
     return [
         min(config.initial_delay_ms * config.backoff_multiplier**i, config.max_delay_ms) / 1000
-        for i in range(config.max_attempts - 1)
+        for i in range(attempts - 1)
     ]
 
 
@@ -62,21 +64,25 @@ async def with_retries(
     *,
     what: str,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    attempts: int | None = None,
+    log: SessionLog = DEFAULT_LOG,
 ) -> T:
-    """Run ``attempt(n)`` for n = 1.. ``max_attempts``; the final error carries ``details.attempts``."""
-    delays = backoff_delays(config)
-    for n in range(1, config.max_attempts + 1):
+    """Run ``attempt(n)`` for n = 1.. ``attempts`` (default ``config.max_attempts``); the final
+    error carries ``details.attempts``."""
+    attempts = config.max_attempts if attempts is None else attempts
+    delays = backoff_delays(config, attempts)
+    for n in range(1, attempts + 1):
         try:
             return await attempt(n)
         except AvatarError as err:
             _add_attempts(err, n)
             raise
         except Retryable as retry:
-            if n == config.max_attempts:
+            if n == attempts:
                 _add_attempts(retry.error, n)
                 raise retry.error from None
             delay = max(delays[n - 1], retry.retry_after or 0.0)
-            logger.debug("%s: attempt %d failed (%s); retrying in %.2f s", what, n, retry.error.message, delay)
+            log.debug("%s: attempt %d failed (%s); retrying in %.2f s", what, n, retry.error.message, delay)
             await sleep(delay)
     raise AssertionError("unreachable")
 

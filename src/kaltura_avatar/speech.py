@@ -1,7 +1,11 @@
-"""Speech: turn ids, splitting long text into one turn, and the speaking detector.
+"""Speech: turn ids, splitting long text into one turn, and telling when the avatar is heard.
 
 The Control API has no event channel, so speaking is detected from the audio the page
-receives: a level in 0..1 sampled about every 100 ms feeds ``SpeakingDetector``.
+receives: ``LevelSource`` picks where the level comes from, and a level in 0..1 sampled about
+every 100 ms feeds ``SpeakingDetector``, which turns it into start/end changes.
+
+>>> split_text("One. Two.", limit=5)
+['One.', 'Two.']
 """
 
 from __future__ import annotations
@@ -10,6 +14,11 @@ import random
 import re
 import string
 import time
+from collections.abc import Callable
+from typing import Any
+
+from .log import DEFAULT_LOG, SessionLog
+from .ports import AudioMeter, MediaStats
 
 MAX_TEXT = 1000  # the server refuses longer say-text bodies
 
@@ -119,3 +128,45 @@ class SpeakingDetector:
         was = self.speaking
         self.speaking, self._quiet_since = False, None
         return "end" if was else None
+
+
+class LevelSource:
+    """Where the speaking level comes from. Chromium computes inbound-rtp ``audioLevel`` only
+    while the stream is rendered unmuted, so that is used while the ``<video>`` is audible;
+    otherwise (no container, or autoplay muted) a WebAudio meter on the stream measures it.
+    One meter per stream: a meter that fails is not tried again for that stream."""
+
+    def __init__(self, create_meter: Callable[[Any], AudioMeter], log: SessionLog = DEFAULT_LOG) -> None:
+        self._create_meter = create_meter
+        self._log = log
+        self._meter: AudioMeter | None = None
+        self._stream: Any = None
+
+    def level(self, stats: MediaStats, stream: Any, audible: bool) -> float:
+        if audible:
+            return stats.audio_level or 0.0
+        if stream is None:
+            return 0.0
+        if self._stream is not stream:
+            self.close()
+            self._stream = stream
+            self._meter = self._try(lambda: self._create_meter(stream))
+        if self._meter is None:
+            return 0.0
+        level = self._try(self._meter.level)
+        if level is None:
+            self._meter.close()
+            self._meter = None
+        return level or 0.0
+
+    def _try(self, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except Exception as exc:  # e.g. a stream with no audio track, or no AudioContext
+            self._log.warning("Cannot measure the muted audio (%s): speaking events need the video audible", exc)
+            return None
+
+    def close(self) -> None:
+        if self._meter is not None:
+            self._meter.close()
+        self._meter = self._stream = None

@@ -1,9 +1,15 @@
-"""WHEP (WebRTC-HTTP Egress) client: ICE servers from ``turn``, the offer POST, the answer's
-``Location``/``ETag``, trickle ICE over PATCH, and DELETE (protocol.md section 2).
+"""WHEP (WebRTC-HTTP Egress) and the media types: where the media is (``WhepEndpoint``, from
+the init-client answer) and its TURN server (``TurnServer``), the ICE servers built from it,
+the offer POST, the answer's ``Location``/``ETag``, trickle ICE over PATCH, and DELETE
+(protocol.md section 2). The SDK's media connection and the emulator's test viewer both use it.
 
-WHEP statuses: 201 answer; 404 no such session (never retried); 409 the stream already has a
-viewer and 5xx (retried, ``Retry-After`` honoured); anything else fails at once. Every failure
-is ``AvatarError(RTC_CONNECTION_FAILED)`` with ``details.status``.
+WHEP statuses: 201 answer; 404 no such stream (final: never retried); 409 the stream already has
+a viewer and 5xx (retried, ``Retry-After`` honoured); anything else fails at once. Every failure
+is a ``MediaError`` (``RTC_CONNECTION_FAILED``) with ``details.status``; ``error.final`` says
+whether trying again can help.
+
+>>> ice_servers(TurnServer("turn.example", "u", "p"))[0]["urls"][0]
+'turn:turn.example:80?transport=udp'
 """
 
 from __future__ import annotations
@@ -13,10 +19,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urljoin
 
+from dataclasses import dataclass
+
 from .config import RetryConfig
-from .control import Turn
 from .errors import AvatarError, AvatarErrorCode
-from .log import logger
+from .log import DEFAULT_LOG, SessionLog
 from .ports import HttpClient, TransportError
 from .retry import Retryable, parse_retry_after, with_retries
 
@@ -25,7 +32,32 @@ SDPFRAG = "application/trickle-ice-sdpfrag"
 NO_TRICKLE = (405, 422, 501)
 
 
-def ice_servers(turn: Turn | None) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class TurnServer:
+    """The TURN server of the init-client answer: a bare host in ``url`` and its credentials."""
+
+    url: str
+    username: str = ""
+    credential: str = ""
+
+
+@dataclass(frozen=True)
+class WhepEndpoint:
+    """Where a session's media is: the init-client answer's ``whepUrl`` and ``turn``."""
+
+    whep_url: str
+    turn: TurnServer | None
+
+
+class MediaError(AvatarError):
+    """``RTC_CONNECTION_FAILED``: the media did not come; ``final`` when retrying cannot help."""
+
+    def __init__(self, message: str, *, final: bool = False, **details: Any) -> None:
+        super().__init__(AvatarErrorCode.RTC_CONNECTION_FAILED, message, {"route": "whep", **details})
+        self.final = final
+
+
+def ice_servers(turn: TurnServer | None) -> list[dict[str, Any]]:
     """One ICE server entry with the four TURN URLs protocol.md 2.1 derives from a bare host."""
     if turn is None:
         return []
@@ -46,15 +78,14 @@ def ice_servers(turn: Turn | None) -> list[dict[str, Any]]:
     return [{"urls": urls, "username": turn.username, "credential": turn.credential}]
 
 
-def rtc_error(message: str, **details: Any) -> AvatarError:
-    return AvatarError(AvatarErrorCode.RTC_CONNECTION_FAILED, message, {"route": "whep", **details})
-
-
 class WhepResource:
     """A negotiated WHEP session: where to PATCH candidates and what to DELETE."""
 
-    def __init__(self, http: HttpClient, location: str | None, etag: str | None, timeout: float) -> None:
+    def __init__(
+        self, http: HttpClient, location: str | None, etag: str | None, timeout: float, log: SessionLog = DEFAULT_LOG
+    ) -> None:
         self._http = http
+        self._log = log
         self.location = location
         self.etag = etag
         self._timeout = timeout
@@ -73,13 +104,13 @@ class WhepResource:
                 "PATCH", self.location, headers=headers, body=fragment, timeout=self._timeout
             )
         except TransportError as exc:
-            logger.debug("WHEP PATCH failed: %s", exc)
+            self._log.debug("WHEP PATCH failed: %s", exc)
             return
         if response.status in NO_TRICKLE:
-            logger.debug("WHEP server takes no trickle (%d); candidates stay in checks", response.status)
+            self._log.debug("WHEP server takes no trickle (%d); candidates stay in checks", response.status)
             self.trickle = False
         elif response.status >= 300:
-            logger.debug("WHEP PATCH answered %d", response.status)
+            self._log.debug("WHEP PATCH answered %d", response.status)
 
     async def delete(self) -> None:
         """Best effort: the resource is released whatever the answer."""
@@ -90,9 +121,9 @@ class WhepResource:
             response = await self._http.request(
                 "DELETE", self.location, headers={}, body=None, timeout=self._timeout
             )
-            logger.debug("WHEP DELETE -> %d", response.status)
+            self._log.debug("WHEP DELETE -> %d", response.status)
         except TransportError as exc:
-            logger.debug("WHEP DELETE failed: %s", exc)
+            self._log.debug("WHEP DELETE failed: %s", exc)
 
     def delete_now(self) -> None:
         """DELETE that outlives the page (pagehide)."""
@@ -108,9 +139,12 @@ async def negotiate(
     retry: RetryConfig,
     *,
     timeout: float,
-    sleep: Callable[[float], Awaitable[None]],
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    attempts: int | None = None,
+    log: SessionLog = DEFAULT_LOG,
 ) -> tuple[str, WhepResource]:
-    """POST the offer; return the answer SDP and the resource (``Location`` resolved against the URL)."""
+    """POST the offer; return the answer SDP and the resource (``Location`` resolved against the
+    URL the answer came from). Tried up to ``attempts`` times (default: ``retry.max_attempts``)."""
 
     async def attempt(n: int) -> tuple[str, WhepResource]:
         try:  # the HTTP port follows a 307/308 itself and says where the answer came from
@@ -118,27 +152,27 @@ async def negotiate(
                 "POST", whep_url, headers={"Content-Type": SDP}, body=offer_sdp, timeout=timeout
             )
         except TransportError as exc:
-            raise Retryable(rtc_error(f"WHEP offer failed: {exc}", status=None)) from None
+            raise Retryable(MediaError(f"WHEP offer failed: {exc}", status=None)) from None
         url, location = response.url or whep_url, response.header("Location")
         status = response.status
-        logger.debug("WHEP POST -> %d (attempt %d)", status, n)
+        log.debug("WHEP POST -> %d (attempt %d)", status, n)
         if status in (200, 201) and response.body.strip():
             resource = WhepResource(
-                http, urljoin(url, location) if location else None, response.header("ETag"), timeout
+                http, urljoin(url, location) if location else None, response.header("ETag"), timeout, log
             )
             if location is None:
-                logger.warning("WHEP answer has no Location: no trickle, no DELETE")
+                log.warning("WHEP answer has no Location: no trickle, no DELETE")
             return response.body, resource
         if status == 404:
-            raise rtc_error("WHEP stream not found (404)", status=404)
+            raise MediaError("WHEP stream not found (404)", final=True, status=404)
         if status == 409 or status >= 500:
             raise Retryable(
-                rtc_error(f"WHEP offer refused ({status})", status=status),
+                MediaError(f"WHEP offer refused ({status})", status=status),
                 parse_retry_after(response.header("Retry-After")),
             )
-        raise rtc_error(f"WHEP offer refused ({status})", status=status)
+        raise MediaError(f"WHEP offer refused ({status})", status=status)
 
-    return await with_retries(attempt, retry, what="whep", sleep=sleep)
+    return await with_retries(attempt, retry, what="whep", sleep=sleep, attempts=attempts, log=log)
 
 
 def sdp_fragment(offer_sdp: str, candidates: list[tuple[str, str | None, int | None]], end: bool) -> str:

@@ -195,7 +195,7 @@ class FakeView:
         self.container: str | None = None
         self.stream: Any = None
         self.plays = 0
-        self.muted = False
+        self.muted = page.autoplay_muted  # the browser refuses autoplay with sound
         self.detached = False
         page.views.append(self)
 
@@ -207,8 +207,9 @@ class FakeView:
     def show(self, stream: Any) -> None:
         self.stream = stream
 
-    async def play(self) -> None:
+    async def play(self) -> bool:
         self.plays += 1
+        return not self.muted
 
     @property
     def audible(self) -> bool:
@@ -244,6 +245,7 @@ class FakePage:
     pagehide: list[Callable[[], None]] = field(default_factory=list)
     meter_level: Callable[[], float] = lambda: 0.0
     visible: bool = True
+    autoplay_muted: bool = False
 
     def on_pagehide(self, callback: Callable[[], None]) -> Callable[[], None]:
         self.pagehide.append(callback)

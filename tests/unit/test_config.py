@@ -1,6 +1,6 @@
 import pytest
 
-from fakes import BASE, KS, make_world
+from fakes import BASE, FAST, KS, make_world
 from kaltura_avatar import AvatarConfig, AvatarError, AvatarErrorCode, KalturaAvatarSession, RetryConfig
 from kaltura_avatar.config import CreateSessionOptions, InitSessionParams
 
@@ -113,18 +113,21 @@ def test_option_models_accept_the_seed_shapes_and_refuse_bad_values():
         invalid(excinfo)
 
 
-def test_log_level_is_honoured(caplog):
+async def test_log_level_applies_to_its_own_session_only(caplog):
+    """Two sessions in one page log at their own levels; the last one made does not decide."""
     import logging
 
-    logger = logging.getLogger("kaltura_avatar")
-    KalturaAvatarSession(KS, {"baseUrl": BASE, "logLevel": "warn"}, platform=make_world().platform)
-    assert logger.level == logging.WARNING
-    with caplog.at_level(logging.NOTSET):
-        logger.info("not shown")
-        logger.warning("shown")
-    assert "shown" in caplog.text and "not shown" not in caplog.text
-    KalturaAvatarSession(KS, {"baseUrl": BASE, "logLevel": "debug"}, platform=make_world().platform)
-    assert logger.level == logging.DEBUG
+    quiet_world, chatty_world = make_world(), make_world()
+    quiet_world.http.session_id, chatty_world.http.session_id = "quiet-1", "chatty-1"
+    quiet = KalturaAvatarSession(KS, {**FAST, "logLevel": "warn"}, platform=quiet_world.platform)
+    chatty = KalturaAvatarSession(KS, {**FAST, "logLevel": "debug"}, platform=chatty_world.platform)
+    with caplog.at_level(logging.DEBUG, logger="kaltura_avatar"):
+        await quiet.create_session("avatar-123")
+        await chatty.create_session("avatar-123")
+        await quiet.end_session()
+        await chatty.end_session()
+    assert "Session chatty-1 created" in caplog.text and "whep" in caplog.text.lower()
+    assert "quiet-1" not in caplog.text  # every line about it was info or debug
 
 
 @pytest.mark.parametrize("token", ["tok en", "tok\nen", "t\u00f6ken"])

@@ -12,6 +12,7 @@ def test_schedule_grows_by_the_multiplier_and_stops_at_the_max():
     config = RetryConfig(max_attempts=6, initial_delay_ms=100, max_delay_ms=1000, backoff_multiplier=3)
     assert backoff_delays(config) == pytest.approx([0.1, 0.3, 0.9, 1.0, 1.0])
     assert backoff_delays(RetryConfig(max_attempts=1)) == []
+    assert backoff_delays(config, attempts=3) == pytest.approx([0.1, 0.3])  # a count other than max_attempts
 
 
 def test_retry_after_forms():

@@ -53,8 +53,8 @@ def assert_released(world, session):
     assert all(v.detached for v in world.page.views)
     assert all(m.closed for m in world.page.meters)
     assert world.page.pagehide == []
-    assert session._tasks == {}
-    assert session._media is None
+    assert len(session._tasks) == 0
+    assert session._media.current is None
 
 
 async def test_create_session_seed_example_flow(world):
@@ -128,12 +128,13 @@ async def test_attach_before_create_gets_the_stream_when_it_arrives(world):
 # --- wrong state, bad arguments ------------------------------------------------------
 async def test_methods_in_the_wrong_state_are_invalid_state_and_change_nothing(world):
     session, rec = new_session(world)
-    for call in (lambda: session.say_text("hi"), session.interrupt, session.end_session,
+    for call in (lambda: session.say_text("hi"), session.interrupt,
                  lambda: session.say_audio(MP3, "t", 1.0)):
         with pytest.raises(AvatarError) as excinfo:
             await call()
         assert excinfo.value.code is E.INVALID_STATE
-    assert session.get_session_state() == "IDLE"
+    await session.end_session()  # nothing started, nothing to end: quietly nothing
+    assert session.get_session_state() == "IDLE" and world.http.requests == []
     await session.create_session("avatar-123")
     with pytest.raises(AvatarError) as excinfo:
         await session.create_session("avatar-123")
@@ -141,16 +142,20 @@ async def test_methods_in_the_wrong_state_are_invalid_state_and_change_nothing(w
     with pytest.raises(AvatarError):
         await session.init_session("sess-1", TOKEN)
     await session.end_session()
-    for call in (lambda: session.say_text("hi"), session.end_session, lambda: session.create_session("a")):
+    ends = len(world.http.of("end"))
+    await session.end_session()  # a second end resolves quietly, as close() does, and sends nothing
+    assert len(world.http.of("end")) == ends == 1
+    for call in (lambda: session.say_text("hi"), lambda: session.create_session("a")):
         with pytest.raises(AvatarError) as excinfo:
             await call()
         assert excinfo.value.code is E.INVALID_STATE
     with pytest.raises(AvatarError) as excinfo:
         session.attach_avatar("avatar-container")
     assert excinfo.value.code is E.INVALID_STATE
+    assert "KalturaAvatarSession" in excinfo.value.message  # it says what to do instead
     assert session.get_session_state() == "ENDED"
     errors = rec.names("error")
-    assert len(errors) == 10 and {v for _, v in errors} == {"INVALID_STATE"}  # each raised error is emitted
+    assert len(errors) == 8 and {v for _, v in errors} == {"INVALID_STATE"}  # each raised error is emitted
 
 
 async def test_create_without_api_key_is_invalid_configuration(world):
@@ -256,7 +261,7 @@ async def test_speaking_events_follow_the_audio_level_and_interrupt_ends_them(wo
     session, rec = ready
     level = {"v": 0.0}
     world.peers.level = lambda: level["v"]
-    session._detector.hold_s = 0.1
+    session._media._detector.hold_s = 0.1
     level["v"] = 0.4
     await eventually(lambda: rec.names("speakingStart"))
     level["v"] = 0.0
@@ -533,7 +538,7 @@ async def test_a_failing_audio_meter_does_not_stop_the_monitor(world):
     await session.create_session("avatar-123")  # no container: the level would come from the meter
     world.page.meter_level = lambda: 1 / 0
     await eventually(lambda: world.page.meters and world.page.meters[0].closed)
-    assert "monitor" in session._tasks
+    assert "monitor" in session._media._tasks
     world.peers.last.flowing = False  # lost media is still noticed
     await eventually(lambda: len(world.peers.peers) == 2)
     await session.end_session()
@@ -617,6 +622,52 @@ async def test_concurrent_end_calls_end_once(world, ready):
     session, rec = ready
     await asyncio.gather(session.end_session(), session.end_session())
     assert world.http.routes().count("end") == 1 and rec.events[-2:] == ENDED
+
+
+async def test_speech_asked_for_once_end_session_began_is_refused_and_never_sent(world, ready):
+    session, rec = ready
+    world.http.queue("end", hang(0.2, ok()))  # the end is under way for a while
+    ending = asyncio.ensure_future(session.end_session())
+    await asyncio.sleep(0)
+    for call in (lambda: session.say_text("too late"), session.interrupt,
+                 lambda: session.say_audio(MP3, "t", 1.0)):
+        with pytest.raises(AvatarError) as excinfo:
+            await call()
+        assert excinfo.value.code is E.INVALID_STATE and "ending" in excinfo.value.message
+    await ending
+    assert {"say-text", "say-audio", "interrupt"}.isdisjoint(world.http.routes())
+    assert rec.events[-2:] == ENDED
+
+
+async def test_queued_pieces_of_long_text_stop_at_end_session(world, ready):
+    session, _ = ready
+    world.http.queue("say-text", hang(0.1, ok()))
+    speaking = asyncio.ensure_future(session.say_text("A sentence of some length. " * 80))  # 3 pieces
+    await eventually(lambda: world.http.of("say-text"))
+    await session.end_session()
+    with pytest.raises(AvatarError) as excinfo:
+        await speaking
+    assert excinfo.value.code is E.INVALID_STATE
+    assert len(world.http.of("say-text")) == 1  # the other pieces were never sent
+
+
+async def test_a_hundred_chunks_fired_at_once_reach_the_server_in_order(world, ready):
+    session, _ = ready
+    await asyncio.gather(*(session.say_text(f"chunk {i} ", "turn-llm", i == 99) for i in range(100)))
+    sent = [r.json() for r in world.http.of("say-text")]
+    assert [c["text"] for c in sent] == [f"chunk {i} " for i in range(100)]
+    assert [c["isFinal"] for c in sent] == [False] * 99 + [True]
+
+
+async def test_is_muted_says_when_autoplay_with_sound_was_refused(world):
+    session, _ = new_session(world)
+    assert session.is_muted() is False
+    world.page.autoplay_muted = True
+    await session.create_session("avatar-123", None, "avatar-container")
+    assert session.is_muted() is True  # known by READY: startup waited for playback to begin
+    world.page.views[0].muted = False  # the user clicked
+    assert session.is_muted() is False
+    await session.end_session()
 
 
 async def test_pagehide_ends_best_effort_with_keepalive_requests(world, ready):

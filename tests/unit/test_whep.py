@@ -4,7 +4,7 @@ import pytest
 
 from fakes import ANSWER, OFFER, WHEP_URL, FakeHttp, HttpResponse, status, transport_error
 from kaltura_avatar import AvatarError, AvatarErrorCode, RetryConfig
-from kaltura_avatar.control import Turn
+from kaltura_avatar.whep import TurnServer as Turn
 from kaltura_avatar.whep import Trickler, WhepResource, ice_servers, negotiate, sdp_fragment
 
 TURN_URLS = ["turn:{h}:80?transport=udp", "turn:{h}:443?transport=udp", "turn:{h}:80?transport=tcp",
@@ -64,6 +64,7 @@ async def test_404_and_other_4xx_fail_at_once(code):
         await post(http)
     assert excinfo.value.code is AvatarErrorCode.RTC_CONNECTION_FAILED
     assert excinfo.value.details["status"] == code and len(http.requests) == 1
+    assert excinfo.value.final is (code == 404)  # only "no such stream" makes trying again pointless
 
 
 async def test_persistent_409_fails_after_the_attempts():
@@ -72,7 +73,7 @@ async def test_persistent_409_fails_after_the_attempts():
     with pytest.raises(AvatarError) as excinfo:
         await post(http)
     assert excinfo.value.code is AvatarErrorCode.RTC_CONNECTION_FAILED
-    assert excinfo.value.details["attempts"] == 3
+    assert excinfo.value.details["attempts"] == 3 and excinfo.value.final is False
 
 
 async def test_location_after_a_redirect_resolves_against_where_the_answer_came_from():
