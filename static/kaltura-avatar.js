@@ -14,7 +14,8 @@
 // constructor once the runtime is loaded, otherwise by the first method called.
 
 const PYODIDE_URL = new URL("./vendor/pyodide/", import.meta.url).href;
-const PACKAGES = ["pydantic", "pyodide-http", "kaltura-avatar"];
+const PACKAGES = ["pydantic", "kaltura-avatar"];
+// The SDK's event names (kaltura_avatar/events.py EVENTS; a host test keeps the two equal).
 const EVENTS = ["stateChange", "connectionChange", "error", "speakingStart", "speakingEnd"];
 
 export const SessionState = Object.freeze({
@@ -43,63 +44,6 @@ export class AvatarError extends Error {
   }
 }
 
-// The Python side of the shim: one Bridge per session. Values cross as JSON strings (plain
-// data), except File/Blob audio, which the Python SDK reads itself.
-const GLUE = `
-import json
-from kaltura_avatar import AvatarError, KalturaAvatarSession
-
-EVENTS = ${JSON.stringify(EVENTS)}
-
-def _plain(value):
-    if isinstance(value, AvatarError):
-        return {"__avatarError__": dict(value.to_dict(), id=id(value))}
-    return str(value) if isinstance(value, str) else value
-
-def _failure(exc):
-    if isinstance(exc, AvatarError):
-        return json.dumps({"ok": False, "error": dict(exc.to_dict(), id=id(exc))}, default=str)
-    return json.dumps({"ok": False, "error": {"code": None, "message": f"{type(exc).__name__}: {exc}"}})
-
-def _ok(value=None):
-    return json.dumps({"ok": True, "value": _plain(value)}, default=str)
-
-class Bridge:
-    def __init__(self, api_key, config_json, emit):
-        self.failure = None
-        self.session = None
-        try:
-            config = json.loads(config_json) if config_json is not None else None
-            self.session = KalturaAvatarSession(api_key, config)
-        except Exception as exc:
-            self.failure = _failure(exc)
-            return
-        for name in EVENTS:
-            self.session.on(name, self._forward(emit, name))
-
-    @staticmethod
-    def _forward(emit, name):
-        return lambda *args: emit(name, json.dumps([_plain(a) for a in args], default=str))
-
-    async def call(self, method, args_json, blob=None):
-        args = json.loads(args_json)
-        if blob is not None:
-            args[0] = blob
-        try:
-            return _ok(await getattr(self.session, method)(*args))
-        except Exception as exc:
-            return _failure(exc)
-
-    def release(self):
-        self.session = None  # drops the SDK session and, with it, the JS emit callback
-
-    def call_sync(self, method, args_json):
-        try:
-            return _ok(getattr(self.session, method)(*json.loads(args_json)))
-        except Exception as exc:
-            return _failure(exc)
-`;
-
 let runtime = null; // Promise of {pyodide, Bridge}, shared by every session of the page
 let loaded = null; // the same, once resolved
 
@@ -110,10 +54,10 @@ export function loadRuntime() {
       const { loadPyodide } = await import(`${PYODIDE_URL}pyodide.mjs`);
       const pyodide = await loadPyodide({ indexURL: PYODIDE_URL });
       await pyodide.loadPackage(PACKAGES, { messageCallback: () => {} });
-      const namespace = pyodide.globals.get("dict")();
-      pyodide.runPython(GLUE, { globals: namespace });
-      loaded = { pyodide, Bridge: namespace.get("Bridge") };
-      namespace.destroy();
+      // The Python side of the facade: kaltura_avatar/jsbridge.py (one Bridge per session).
+      const jsbridge = pyodide.pyimport("kaltura_avatar.jsbridge");
+      loaded = { pyodide, Bridge: jsbridge.Bridge.copy() };
+      jsbridge.destroy();
       return loaded;
     })();
     runtime.catch(() => { runtime = null; }); // a failed load can be retried
@@ -148,13 +92,14 @@ export class KalturaAvatarSession {
     this._ready = loadRuntime().then((rt) => {
       if (!this._bridge && !this._failure) this._connect(rt);
       if (this._failure) throw this._failure;
-      if (this._pendingAttach !== null) this._callSync("attach_avatar", [this._pendingAttach]);
+      if (this._pendingAttach !== null) this._callSync("attachAvatar", [this._pendingAttach]);
     });
     this._ready.catch(() => {}); // reported by the method that awaits it
   }
 
   _connect(rt) {
     const bridge = rt.Bridge(this._apiKey, this._config, (name, argsJson) => this._emit(name, argsJson));
+    this._apiKey = undefined; // the SDK holds the KS now: nothing keeps it in JS
     const failure = bridge.failure;
     if (failure) {
       this._failure = toError(JSON.parse(failure).error);
@@ -230,18 +175,18 @@ export class KalturaAvatarSession {
 
   /** @param {{avatarId: string, voiceId?: string, videoContainerId?: string}} options */
   createSession(options) {
-    return this._call("create_session", [options ?? null]);
+    return this._call("createSession", [options ?? null]);
   }
 
   /** @param {{sessionId: string, token: string}} session @param {{videoContainerId?: string}} [options] */
   initSession(session, options) {
-    return this._call("init_session", [session ?? null, options ?? null]);
+    return this._call("initSession", [session ?? null, options ?? null]);
   }
 
   /** Show the avatar's video in the div with this id (now, or when the stream arrives). */
   attachAvatar(containerId) {
     if (this._final) throw this._ended();
-    if (this._bridge) return this._callSync("attach_avatar", [containerId]);
+    if (this._bridge) return this._callSync("attachAvatar", [containerId]);
     if (typeof containerId !== "string" || !document.getElementById(containerId)) {
       throw new AvatarError(AvatarErrorCode.INVALID_CONFIGURATION,
         `No element with id ${JSON.stringify(String(containerId))} in the page`);
@@ -251,7 +196,7 @@ export class KalturaAvatarSession {
   }
 
   sayText(text, turnId, isFinal = true) {
-    return this._call("say_text", [text, turnId ?? null, isFinal]);
+    return this._call("sayText", [text, turnId ?? null, isFinal]);
   }
 
   /** @param {File|Blob} audioFile MP3 at 44.1 kHz @param {string} turnId @param {number} duration seconds */
@@ -260,7 +205,7 @@ export class KalturaAvatarSession {
       audioFile = new Blob([audioFile], { type: "audio/mpeg" });
     }
     const isBlob = audioFile instanceof Blob;
-    return this._call("say_audio", [isBlob ? null : audioFile ?? null, turnId ?? null, duration ?? null],
+    return this._call("sayAudio", [isBlob ? null : audioFile ?? null, turnId ?? null, duration ?? null],
       isBlob ? audioFile : undefined);
   }
 
@@ -268,24 +213,32 @@ export class KalturaAvatarSession {
     return this._call("interrupt", []);
   }
 
+  /** End the session; calling it again (or while it runs) resolves once the one teardown is over. */
   async endSession() {
-    await this._call("end_session", []);
+    if (this._final) return;
+    await this._call("endSession", []);
     this._release();
   }
 
   getSessionId() {
     if (this._final) return this._final.id;
-    return this._bridge ? this._callSync("get_session_id", []) ?? null : null;
+    return this._bridge ? this._callSync("getSessionId", []) ?? null : null;
   }
 
   getSessionState() {
     if (this._final) return this._final.state;
-    return this._bridge ? this._callSync("get_session_state", []) : SessionState.IDLE;
+    return this._bridge ? this._callSync("getSessionState", []) : SessionState.IDLE;
   }
 
   getConnectionState() {
     if (this._final) return this._final.connection;
-    return this._bridge ? this._callSync("get_connection_state", []) : ConnectionState.DISCONNECTED;
+    return this._bridge ? this._callSync("getConnectionState", []) : ConnectionState.DISCONNECTED;
+  }
+
+  /** True while the avatar plays muted because the browser refused autoplay with sound. */
+  isMuted() {
+    if (this._final) return false;
+    return this._bridge ? this._callSync("isMuted", []) : false;
   }
 
   /** Register a handler for 'stateChange', 'connectionChange', 'error', 'speakingStart' or 'speakingEnd'. */
