@@ -12,11 +12,11 @@ import asyncio
 import sys
 
 from js import URLSearchParams, document, location
-from pyodide.ffi import create_proxy
 from pyodide.http import pyfetch
+from pyscript import when
 
 import kaltura_avatar
-from kaltura_avatar import AvatarError, ConnectionState, KalturaAvatarSession, SessionState
+from kaltura_avatar import AvatarError, ConnectionState, KalturaAvatarSession, SessionState, new_turn_id
 
 from demo import audio, backend, catalog, settings, streaming, ui
 from demo.ui import el
@@ -53,21 +53,8 @@ class Demo:
         self.audio_file = None
         self.audio_duration: float | None = None
         self.reported: set[int] = set()  # ids of AvatarErrors already shown through the 'error' event
-        self._proxies = []
 
     # --- wiring -------------------------------------------------------------------------
-
-    def listen(self, element_id: str, event: str, handler, prevent_default: bool = False) -> None:
-        def on_event(evt):
-            if prevent_default:
-                evt.preventDefault()
-            result = handler(evt)
-            if asyncio.iscoroutine(result):
-                asyncio.ensure_future(result)
-
-        proxy = create_proxy(on_event)
-        self._proxies.append(proxy)  # the page lives as long as its listeners
-        el(element_id).addEventListener(event, proxy)
 
     def start(self) -> None:
         el("base-url").value = self.page.base_url
@@ -75,20 +62,35 @@ class Demo:
         el("session-endpoint").value = self.page.session_endpoint
         el(f"mode-{self.page.mode}").checked = True
         self.show_mode()
-        self.listen("connect-form", "submit", lambda e: self.action("connect", self.connect), True)
-        self.listen("speak-form", "submit", lambda e: self.action("say", self.say), True)
-        self.listen("audio-form", "submit", lambda e: self.action("audio", self.say_audio), True)
-        self.listen("interrupt-button", "click", lambda e: self.action("interrupt", self.interrupt))
-        self.listen("end-button", "click", lambda e: self.action("end", self.end))
-        self.listen("audio-file", "change", lambda e: self.action("measure", self.measure_audio))
-        self.listen("mode-sdk", "change", lambda e: self.show_mode())
-        self.listen("mode-backend", "change", lambda e: self.show_mode())
-        self.listen("base-url", "change", lambda e: self.load_catalog())
-        self.listen("ks", "change", lambda e: self.load_catalog())
-        self.listen("error-dismiss", "click", lambda e: self.banner.hide())
-        self.listen("clear-log", "click", lambda e: self.log.clear())
-        self.listen("speak-text", "keydown", self.speak_shortcut)
+        for form, name, run in (("#connect-form", "connect", self.connect), ("#speak-form", "say", self.say),
+                                ("#audio-form", "audio", self.say_audio)):
+            when("submit", form)(self.submitted(name, run))
+        when("click", "#interrupt-button")(self.acting("interrupt", self.interrupt))
+        when("click", "#end-button")(self.acting("end", self.end))
+        when("change", "#audio-file")(self.acting("measure", self.measure_audio))
+        when("change", "#mode-sdk, #mode-backend")(self.show_mode)
+        when("change", "#base-url, #ks")(self.load_catalog)
+        when("click", "#error-dismiss")(self.banner.hide)
+        when("click", "#clear-log")(self.log.clear)
+        when("keydown", "#speak-text")(self.speak_shortcut)
         self.refresh()
+
+    def acting(self, name: str, run):
+        """An event handler that runs one user action."""
+
+        async def handler() -> None:
+            await self.action(name, run)
+
+        return handler
+
+    def submitted(self, name: str, run):
+        """A form's submit handler: no page reload, then the action."""
+
+        def handler(event) -> None:
+            event.preventDefault()
+            asyncio.ensure_future(self.action(name, run))
+
+        return handler
 
     def speak_shortcut(self, evt) -> None:
         """Ctrl/Cmd+Enter in the text box says it."""
@@ -181,8 +183,7 @@ class Demo:
                 session_id=session_id, token=token, video_container_id=VIDEO_CONTAINER
             )
         self.log.add("ready", f"session {session.get_session_id()}")
-        video = el(VIDEO_CONTAINER).querySelector("video")
-        if video and video.muted:  # the browser blocked autoplay with sound (the SDK unmutes later)
+        if session.is_muted():  # the browser blocked autoplay with sound (the SDK unmutes later)
             self.log.add("autoplay", "sound is off until you click or press a key in the page", "warn")
 
     async def end_previous(self) -> None:
@@ -207,7 +208,7 @@ class Demo:
         if not parts:
             await self.session.say_text(text)  # the SDK says what is wrong with it
             return
-        turn_id = streaming.new_turn_id()
+        turn_id = new_turn_id()
         self.streaming, self.stop_stream = True, False
         self.log.add("stream", f"{len(parts)} chunks, turn {turn_id}")
         try:
@@ -241,7 +242,7 @@ class Demo:
         ui.set_text("audio-duration", f"{seconds:.2f} s")
 
     async def say_audio(self) -> None:
-        turn_id = streaming.new_turn_id()
+        turn_id = new_turn_id()
         self.log.add("sayAudio", f"{self.audio_file.name}, {self.audio_duration:.2f} s")
         await self.session.say_audio(self.audio_file, turn_id, self.audio_duration)
         self.pending_speech = True

@@ -1,15 +1,13 @@
 """A paragraph sent like an LLM streams its answer: timed token chunks of one turn.
 
-Every chunk shares one turn id; `is_final` is True on the last chunk only. Joining the chunks
-gives back the text exactly (whitespace included), so the avatar speaks what was typed.
+Every chunk shares one turn id (`kaltura_avatar.new_turn_id()`); `is_final` is True on the last
+chunk only. Joining the chunks gives back the text exactly (whitespace included), so the avatar
+speaks what was typed.
 """
 
 from __future__ import annotations
 
-import random
 import re
-import string
-import time
 
 WORDS_PER_CHUNK = 3
 CHUNK_DELAY_S = 0.15
@@ -29,8 +27,3 @@ def chunks(text: str, words_per_chunk: int = WORDS_PER_CHUNK) -> list[str]:
     tokens[0] = lead + tokens[0]
     return ["".join(tokens[i : i + words_per_chunk]) for i in range(0, len(tokens), words_per_chunk)]
 
-
-def new_turn_id() -> str:
-    """`turn-<ms>-<random>`, the seed's streaming turn id shape."""
-    suffix = "".join(random.choices(string.ascii_lowercase + string.digits, k=9))
-    return f"turn-{int(time.time() * 1000)}-{suffix}"
