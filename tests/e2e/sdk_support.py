@@ -1,10 +1,15 @@
 """Shared by the SDK's browser tests (no tests here): the Python prelude run in the page.
 
+What the prelude reads comes from the browser and the server, not from the SDK's insides: the
+peer connections are the page's own (``window.peerConnections``, recorded by the harness page).
+
 ``prelude(py)`` defines, in the page's namespace:
 - ``BASE``: the emulator's Control API base URL; ``FAST``: a config with quick timings.
 - ``events``: every event of the sessions made by ``new_session`` as [name, value, ms].
 - ``new_session(api_key, **config)``, ``names(*which)``, ``until(predicate, timeout)``,
-  ``frames(session)``, ``video_dom()``, ``attempt(call, session)`` -> [code, state, connection].
+  ``frames()`` (video frames decoded by the page's newest peer connection), ``open_peers()``
+  (peer connections not closed), ``last_peer()``, ``video_dom()``,
+  ``attempt(call, session)`` -> [code, state, connection].
 """
 
 PRELUDE = r'''
@@ -37,8 +42,18 @@ async def until(predicate, timeout=10.0, step=0.05):
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(step)
 
-async def frames(session):
-    return (await session._media.stats()).frames_decoded
+def last_peer():
+    pcs = js.window.peerConnections
+    return pcs[pcs.length - 1]
+
+def open_peers():
+    pcs = js.window.peerConnections
+    return sum(1 for i in range(pcs.length) if pcs[i].connectionState != "closed")
+
+async def frames():
+    report = await last_peer().getStats()
+    return next((int(s.framesDecoded) for s in report.values()
+                 if s.type == "inbound-rtp" and getattr(s, "kind", None) == "video"), 0)
 
 def video_dom():
     videos = js.document.querySelectorAll("video")
@@ -56,15 +71,17 @@ def video_dom():
     return out
 
 async def attempt(call, session=None):
-    """Run ``call`` (an awaitable, or a function returning one or not): [code, state, connection]."""
+    """Run ``call`` (an awaitable, or a function returning one or not): [code, state, connection],
+    the code being "no error" when it succeeds."""
+    code = "no error"
     try:
         result = call() if callable(call) else call
         if inspect.isawaitable(result):
             await result
     except AvatarError as err:
-        s = session
-        return [err.code.value, s.get_session_state().value if s else None, s.get_connection_state().value if s else None]
-    return ["no error"]
+        code = err.code.value
+    s = session
+    return [code, s.get_session_state().value if s else None, s.get_connection_state().value if s else None]
 '''
 
 

@@ -1,6 +1,6 @@
 """The seed's two complete examples in Python, end to end: Chromium + Pyodide + the emulator."""
 
-from test_sdk_support import prelude, server_routes
+from sdk_support import prelude, server_routes
 
 CREATED = [["stateChange", "CREATING"], ["connectionChange", "CONNECTING"],
            ["connectionChange", "CONNECTED"], ["stateChange", "READY"]]
@@ -20,7 +20,7 @@ def test_fe_only_seed_example(py):
                                       "videoContainerId": "avatar-container"})
         ready_s = time.monotonic() - started
         [session.get_session_id(), session.get_session_state(), session.get_connection_state(), ready_s,
-         session.connect_time_s, video_dom(), await frames(session)]
+         session.connect_time_s, video_dom(), await frames()]
     """)
     session_id, state, connection, ready_s, connect_s, dom, frames0 = result
     print(f"create_session {ready_s * 1000:.0f} ms; offer -> first frame {connect_s * 1000:.0f} ms")
@@ -38,10 +38,10 @@ def test_fe_only_seed_example(py):
 
     py.run("""
         await asyncio.sleep(0.5)
-        frames_before = await frames(session)
+        frames_before = await frames()
         await session.say_text("Hello from Kaltura Avatar!")
         await until(lambda: names("speakingEnd"), timeout=15)
-        frames_after = await frames(session)
+        frames_after = await frames()
     """)
     assert py.run("frames_after > frames_before") is True
     assert py.run("names('speakingStart', 'speakingEnd')") == [["speakingStart", None], ["speakingEnd", None]]
@@ -50,8 +50,8 @@ def test_fe_only_seed_example(py):
 
     py.run("await session.end_session()")
     assert py.run("names()")[-2:] == ENDED
-    assert py.run("[video_dom(), session._media, browser.live_proxies(), session.get_session_state()]") == \
-        [[], None, 0, "ENDED"]
+    assert py.run("[video_dom(), open_peers(), browser.live_proxies(), session.get_session_state()]") == \
+        [[], 0, 0, "ENDED"]
     server = py.emulator.session(session_id)
     assert server["state"] == "ended" and server["viewers"] == 0
     log = dict(zip(server_routes(py.emulator), py.emulator.requests()))  # the last request of each route
@@ -105,9 +105,9 @@ def test_attach_avatar_before_the_stream_then_moved_and_a_missing_container(py):
         js.document.querySelector("video").dataset.mark = "the-one"
         session.attach_avatar("other-container")
         await asyncio.sleep(0.5)
-        f1 = await frames(session)
+        f1 = await frames()
         await asyncio.sleep(0.5)
-        f2 = await frames(session)
+        f2 = await frames()
     """)
     (moved,) = py.run("video_dom()")
     assert moved["parent"] == "other-container" and 'data-mark="the-one"' in moved["html"]
@@ -141,10 +141,12 @@ def test_blocked_autoplay_plays_muted_then_sound_at_the_next_gesture(py):
         session.on("connectionChange", never)
         session.off("connectionChange", never)
         await session.create_session("avatar-123", None, "avatar-container")
+        known_at_ready = session.is_muted()  # the page can tell the user at once
         await asyncio.sleep(0.3)
-        video_dom()[0]
+        [video_dom()[0], known_at_ready]
     """)
-    assert muted["muted"] and not muted["paused"]
+    muted, known_at_ready = muted
+    assert muted["muted"] and not muted["paused"] and known_at_ready is True
     assert any("Autoplay with sound was blocked" in w for w in warnings)
     # While muted, speaking is measured by WebAudio instead of the element's audio stats.
     py.run("""
@@ -153,7 +155,7 @@ def test_blocked_autoplay_plays_muted_then_sound_at_the_next_gesture(py):
     """)
     assert py.run("names('speakingStart', 'speakingEnd')") == [["speakingStart", None], ["speakingEnd", None]]
     py.page.click("#gesture")
-    assert py.run("[video_dom()[0]['muted'], session._view.audible, seen]") == [False, True, ["CREATING"]]
+    assert py.run("[video_dom()[0]['muted'], session.is_muted(), seen]") == [False, False, ["CREATING"]]
 
     # Repeated sessions leave no element, peer connection, proxy or server session behind.
     result = py.run("""
@@ -162,7 +164,7 @@ def test_blocked_autoplay_plays_muted_then_sound_at_the_next_gesture(py):
         for _ in range(2):
             again = new_session()
             await again.create_session("avatar-123", None, "avatar-container")
-            pc = again._media.pc._pc
+            pc = last_peer()
             await again.end_session()
             closed.append(str(pc.connectionState))
         [closed, video_dom(), browser.live_proxies(), len(js.document.querySelectorAll("video"))]

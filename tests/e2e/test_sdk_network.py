@@ -5,11 +5,11 @@ import shutil
 
 import pytest
 
-from test_sdk_support import prelude
+from sdk_support import prelude
 
 ICE_INFO = """
     async def ice_info(session):
-        pc = session._media.pc._pc
+        pc = last_peer()
         report = await pc.getStats()
         stats = {s.id: s for s in report.values()}
         transport = next(s for s in stats.values() if s.type == "transport")
@@ -63,7 +63,7 @@ def test_relay_only_through_a_local_coturn(py, relay_emulator):
         await session.create_session("avatar-123", None, "avatar-container")
         took = time.monotonic() - started
         await asyncio.sleep(0.3)
-        result = [took, await ice_info(session), await frames(session)]
+        result = [took, await ice_info(session), await frames()]
         await session.end_session()
         result
     """)

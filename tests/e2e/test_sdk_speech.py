@@ -2,7 +2,7 @@
 
 import base64
 
-from test_sdk_support import prelude
+from sdk_support import prelude
 
 SPEAKING = ["speakingStart", "speakingEnd"]
 
