@@ -34,10 +34,11 @@ from .errors import AvatarError, AvatarErrorCode
 from .events import EventEmitter, emits_errors
 from .log import SessionLog, add_secret, remove_secret
 from .mp3 import check_mp3
-from .ports import MediaView, choose_platform
+from .ports import choose_platform
 from .speech import new_turn_id, split_text
 from .states import ENDING, NOT_NOW, SESSION_TRANSITIONS, ConnectionState, SessionState, transition
 from .tasks import Tasks
+from .view import AvatarView
 
 E = AvatarErrorCode
 S = SessionState
@@ -69,11 +70,11 @@ class KalturaAvatarSession:
             self._config.base_url, self._platform.http, self._config.retry_config,
             timeout=self._config.request_timeout_s, sleep=self._platform.sleep, log=self._log,
         )
+        self._view = AvatarView(self._platform.create_view, self._log)
         self._media = MediaSupervisor(
             self._platform, self._config, self._log,
-            emit=self._events.emit, show=self._show, audible=lambda: self._view is not None and self._view.audible,
+            emit=self._events.emit, show=self._view.show, audible=lambda: self._view.audible,
         )
-        self._view: MediaView | None = None
         self._tasks = Tasks(self._log)
         self._create_call: asyncio.Future | None = None
         self._end_task: asyncio.Future | None = None
@@ -94,7 +95,7 @@ class KalturaAvatarSession:
     def is_muted(self) -> bool:
         """True while the avatar plays muted because the browser refused autoplay with sound
         (it unmutes at the next click or key press in the page)."""
-        return self._view is not None and self._view.muted
+        return self._view.muted
 
     @property
     def connect_time_s(self) -> float | None:
@@ -149,7 +150,7 @@ class KalturaAvatarSession:
     async def _start(self, container_id: str | None, startup: Awaitable[None]) -> None:
         try:
             if container_id is not None:
-                self._attach(container_id)  # a missing container fails before anything starts
+                self._view.attach(container_id)  # a missing container fails before anything starts
         except AvatarError:
             startup.close()
             raise
@@ -197,8 +198,7 @@ class KalturaAvatarSession:
     async def _connect_first(self) -> None:
         endpoint = await self._control.init_client()
         await self._media.connect(endpoint)
-        if (play := self._tasks.get("play")) is not None:  # so is_muted() is known at READY
-            await asyncio.wait({play}, timeout=PLAY_WAIT_S)
+        await self._view.started(PLAY_WAIT_S)  # so is_muted() is known at READY
         self._set_state(S.READY)
         self._tasks.spawn("keep-alive", self._keep_alive())
         self._media.supervise()
@@ -219,24 +219,7 @@ class KalturaAvatarSession:
         """Show the avatar in the div ``container_id`` (one ``<video>``; called again, it moves)."""
         if self._state in (S.ENDED, S.ERROR) or self._end_task is not None:
             self._require(S.READY, "attach the avatar")
-        self._attach(container_id)
-
-    def _attach(self, container_id: str) -> None:
-        non_empty(container_id, "container_id")
-        if self._view is None:
-            self._view = self._platform.create_view()
         self._view.attach(container_id)
-        if self._media.stream is not None:
-            self._show(self._media.stream)
-
-    def _show(self, stream: Any) -> None:
-        if self._view is not None:
-            self._view.show(stream)
-            self._tasks.spawn("play", self._play(self._view))
-
-    async def _play(self, view: MediaView) -> None:
-        if not await view.play():
-            self._log.warning("Autoplay with sound was blocked: the avatar plays muted until the next click or key press")
 
     # --- speech -------------------------------------------------------------------------
     @emits_errors
@@ -338,7 +321,7 @@ class KalturaAvatarSession:
             except (AvatarError, asyncio.CancelledError):
                 pass
         await self._media.close()  # DELETE before end: after end the resource is gone (a 404)
-        self._drop_view()
+        self._view.detach()
         error = None
         if end_remote and self._control.session_id and not self._released:
             try:
@@ -374,13 +357,8 @@ class KalturaAvatarSession:
             self._create_call.cancel()
         self._media.close_now()
         self._control.end_now()
-        self._drop_view()
+        self._view.detach()
         self._finish(S.ENDED)
-
-    def _drop_view(self) -> None:
-        if self._view is not None:
-            self._view.detach()
-            self._view = None
 
     def _unhook_pagehide(self) -> None:
         if self._unsubscribe_pagehide is not None:
