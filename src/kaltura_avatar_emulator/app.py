@@ -9,20 +9,20 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from . import redact
+from .aiortc_patches import speed_up_aiortc, use_loopback_candidates
 from .backend import BACKEND_PATHS, add_backend_routes
 from .catalog import AVATARS
 from .config import Settings
 from .control import add_control_routes
 from .errors import ApiError, error_response
 from .faults import make_middleware
-from .media import speed_up_aiortc
 from .render import face_frames
 from .sessions import SessionManager
 from .state import EMULATOR, Emulator
 from .static import add_static_routes
 from .testctl import add_test_routes
 from .turn import Coturn
-from .whep import add_whep_routes, use_loopback_candidates
+from .whep import add_whep_routes
 
 log = logging.getLogger("kaltura_avatar_emulator")
 

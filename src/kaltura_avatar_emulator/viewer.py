@@ -12,7 +12,7 @@ import aiohttp
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from .whep import use_loopback_candidates
+from .aiortc_patches import use_loopback_candidates
 
 
 # where the emulator draws the mouth and the eyes on its 512x512 face

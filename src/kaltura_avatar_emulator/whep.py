@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import aioice.ice
 from aiohttp import web
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
@@ -22,22 +21,6 @@ WHEP_PATH = "/rtc/v1/whep/"
 RESOURCE_PATH = "/rtc/v1/whep/resource/"
 SDP_LIMIT = 64 * 1024
 NEGOTIATE_TIMEOUT = 10.0
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-def use_loopback_candidates(bind_host: str) -> None:
-    """aioice never offers 127.0.0.1; a server on loopback must, or nothing can connect."""
-    original = aioice.ice.get_host_addresses
-    if getattr(original, "_emulator_patched", False):
-        return
-
-    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        if bind_host in LOOPBACK:
-            return ["127.0.0.1"] if use_ipv4 else []
-        return (["127.0.0.1"] if use_ipv4 else []) + original(use_ipv4, use_ipv6)
-
-    host_addresses._emulator_patched = True  # type: ignore[attr-defined]
-    aioice.ice.get_host_addresses = host_addresses
 
 
 def is_mdns_candidate(line: str) -> bool:
