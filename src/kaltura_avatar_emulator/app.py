@@ -13,12 +13,12 @@ from .aiortc_patches import speed_up_aiortc, use_loopback_candidates
 from .backend import BACKEND_PATHS, add_backend_routes
 from .catalog import AVATARS
 from .config import Settings
+from .context import EMULATOR, Emulator
 from .control import add_control_routes
 from .errors import ApiError, error_response
 from .faults import make_middleware
 from .render import face_frames
 from .sessions import SessionManager
-from .state import EMULATOR, Emulator
 from .static import add_static_routes
 from .testctl import add_test_routes
 from .turn import Coturn
@@ -141,7 +141,7 @@ def build_app(settings: Settings) -> web.Application:
     emu = Emulator(settings, SessionManager(settings.max_sessions, settings.idle_timeout))
     middlewares = [access_log, cors]
     if settings.test_controls:
-        middlewares.append(make_middleware(emu.test, settings.max_audio_bytes + 1024 * 1024))
+        middlewares.append(make_middleware(emu.controls, settings.max_audio_bytes + 1024 * 1024))
     middlewares.append(json_errors)
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_audio_bytes + 1024 * 1024)
     app[EMULATOR] = emu

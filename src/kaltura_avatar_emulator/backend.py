@@ -14,7 +14,7 @@ from .auth import check_ks
 from .bodies import json_body
 from .control import create_session
 from .errors import ApiError
-from .state import emulator
+from .context import emulator
 
 UPSTREAM_TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
 

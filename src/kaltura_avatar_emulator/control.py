@@ -14,7 +14,7 @@ from .bodies import json_body, parse_multipart, read_limited
 from .catalog import AVATARS, VOICES, catalog_objects
 from .errors import ApiError, ok
 from .sessions import Session
-from .state import Emulator, emulator
+from .context import Emulator, emulator
 
 log = logging.getLogger("kaltura_avatar_emulator")
 

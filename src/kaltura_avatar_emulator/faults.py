@@ -43,7 +43,7 @@ class Fault:
 
 
 @dataclass
-class TestState:
+class TestControls:
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
     requests: deque[dict] = field(default_factory=lambda: deque(maxlen=2000))
 
@@ -65,7 +65,7 @@ class TestState:
         self.requests.clear()
 
 
-def make_middleware(state: TestState, body_limit: int):
+def make_middleware(controls: TestControls, body_limit: int):
     """Log every non-test request, then apply the next fault queued for its route."""
 
     @web.middleware
@@ -78,7 +78,7 @@ def make_middleware(state: TestState, body_limit: int):
                 raw = await request.read()
             except web.HTTPRequestEntityTooLarge:
                 raw = b""
-        state.requests.append({
+        controls.requests.append({
             "t": time.time(),
             "method": request.method,
             "path": request.path,
@@ -87,7 +87,7 @@ def make_middleware(state: TestState, body_limit: int):
             "body": redact.body(describe(request, raw)),
         })
         route = route_name(request.method, request.path)
-        fault = state.take_fault(route) if route else None
+        fault = controls.take_fault(route) if route else None
         if fault is None:
             return await handler(request)
         if fault.hang:

@@ -12,8 +12,8 @@ from .bodies import read_limited
 from .errors import ApiError
 from .media import AvatarAudioTrack, AvatarVideoTrack
 from .render import face_frames
-from .sessions import RETRY_AFTER_S, Session, Viewer, close_pc
-from .state import emulator
+from .context import emulator
+from .sessions import RETRY_AFTER_S, Session, WhepEgress, close_pc
 
 log = logging.getLogger("kaltura_avatar_emulator")
 
@@ -35,11 +35,11 @@ def strip_mdns(sdp: str) -> str:
     return "\r\n".join(kept) + "\r\n"
 
 
-def _find_resource(request: web.Request) -> tuple[Session, Viewer]:
+def _find_resource(request: web.Request) -> tuple[Session, WhepEgress]:
     rid = request.match_info["rid"]
     for session in emulator(request).sessions.sessions.values():
-        if session.viewer is not None and session.viewer.resource_id == rid:
-            return session, session.viewer
+        if session.egress is not None and session.egress.resource_id == rid:
+            return session, session.egress
     raise ApiError(404, "No such WHEP resource")
 
 
@@ -67,11 +67,11 @@ async def whep_post(request: web.Request) -> web.Response:
     session = emu.sessions.get(request.query.get("stream", ""))
     if session is None or not session.active:
         raise ApiError(404, "Stream not found")
-    if session.viewer is not None:
-        if session.viewer.healthy:
+    if session.egress is not None:
+        if session.egress.healthy:
             raise ApiError(409, "Stream already has a viewer", {"Retry-After": str(RETRY_AFTER_S)})
         # never connected (a reload, a lost DELETE) or lost its connection: the new viewer wins
-        await emu.sessions.drop_viewer(session, "replaced")
+        await emu.sessions.drop_egress(session, "replaced")
     offer = (await read_limited(request, SDP_LIMIT)).decode(errors="replace")
     if "m=" not in offer:
         raise ApiError(400, "Body must be an SDP offer")
@@ -81,47 +81,47 @@ async def whep_post(request: web.Request) -> web.Response:
         raise ApiError(503, "Negotiation timed out", {"Retry-After": "1"}) from None
     except ValueError as exc:
         raise ApiError(400, f"Bad SDP offer: {exc}") from None
-    if not session.active or (session.viewer is not None and session.viewer.healthy):  # ended or raced meanwhile
+    if not session.active or (session.egress is not None and session.egress.healthy):  # ended or raced meanwhile
         await close_pc(pc)
         raise ApiError(404 if not session.active else 409, "Stream not available")
-    if session.viewer is not None:
-        await emu.sessions.drop_viewer(session, "replaced")
-    viewer = Viewer(pc)
-    session.viewer = viewer
+    if session.egress is not None:
+        await emu.sessions.drop_egress(session, "replaced")
+    egress = WhepEgress(pc)
+    session.egress = egress
 
     @pc.on("connectionstatechange")
     async def on_state() -> None:
-        if pc.connectionState == "failed" and session.viewer is viewer:
-            await emu.sessions.drop_viewer(session, "failed")
+        if pc.connectionState == "failed" and session.egress is egress:
+            await emu.sessions.drop_egress(session, "failed")
 
     async def drop_unless_connected(timeout: float) -> None:
         """Without connectivity aioice waits forever: free the stream rather than hold it."""
         await asyncio.sleep(timeout)
-        if session.viewer is viewer and pc.connectionState != "connected":
-            await emu.sessions.drop_viewer(session, f"not connected within {timeout:g} s")
+        if session.egress is egress and pc.connectionState != "connected":
+            await emu.sessions.drop_egress(session, f"not connected within {timeout:g} s")
 
-    viewer.watchdog = asyncio.create_task(drop_unless_connected(emu.settings.viewer_connect_timeout))
+    egress.watchdog = asyncio.create_task(drop_unless_connected(emu.settings.viewer_connect_timeout))
 
     return web.Response(
         status=201,
         body=pc.localDescription.sdp.encode(),
         headers={
             "Content-Type": "application/sdp",
-            "Location": RESOURCE_PATH + viewer.resource_id,
-            "ETag": viewer.etag,
+            "Location": RESOURCE_PATH + egress.resource_id,
+            "ETag": egress.etag,
         },
     )
 
 
 async def whep_patch(request: web.Request) -> web.Response:
-    _, viewer = _find_resource(request)
+    _, egress = _find_resource(request)
     if request.content_type != "application/trickle-ice-sdpfrag":
         raise ApiError(415, "Content-Type must be application/trickle-ice-sdpfrag")
     if_match = request.headers.get("If-Match")
-    if if_match and if_match.strip() not in ("*", viewer.etag):
+    if if_match and if_match.strip() not in ("*", egress.etag):
         raise ApiError(412, "ETag does not match")
     frag = (await read_limited(request, SDP_LIMIT)).decode(errors="replace")
-    transceivers = viewer.pc.getTransceivers()
+    transceivers = egress.pc.getTransceivers()
     mid = transceivers[0].mid if transceivers else "0"
     for line in frag.splitlines():
         line = line.strip()
@@ -133,13 +133,13 @@ async def whep_patch(request: web.Request) -> web.Response:
             except (AssertionError, ValueError, IndexError):
                 raise ApiError(400, "Bad candidate line") from None
             candidate.sdpMid = mid
-            await viewer.pc.addIceCandidate(candidate)
+            await egress.pc.addIceCandidate(candidate)
     return web.Response(status=204)
 
 
 async def whep_delete(request: web.Request) -> web.Response:
     session, _ = _find_resource(request)
-    await emulator(request).sessions.drop_viewer(session)
+    await emulator(request).sessions.drop_egress(session)
     return web.Response(status=200)
 
 

@@ -103,7 +103,7 @@ async def test_request_log_describes_multipart(api, make_mp3, audio_form):
 
 async def test_session_state_shape(api):
     sid, token = await api.session()
-    state = await api.state(sid)
+    state = await api.snapshot(sid)
     assert set(state) >= {"id", "state", "avatar_id", "voice_id", "viewers", "frames_sent", "audio_queue_ms",
                           "speaking", "speech", "keepalives", "created", "ended_reason"}
     assert state["state"] == "active" and state["viewers"] == 0 and state["speech"] == [] and state["ended_reason"] is None
@@ -117,7 +117,7 @@ async def test_expire_and_reset(api):
     assert (await api.request("POST", f"/__test__/sessions/{sid}/expire")).status == 200
     r = await api.call(sid, "keep-alive", token)
     assert r.status == 410
-    assert (await api.state(sid))["ended_reason"] == "idle-timeout"
+    assert (await api.snapshot(sid))["ended_reason"] == "idle-timeout"
     sid2, token2 = await api.session()
     await api.fault("create", status=500)
     assert (await api.request("POST", "/__test__/reset")).status == 200

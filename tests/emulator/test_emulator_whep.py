@@ -96,7 +96,7 @@ async def test_viewer_that_never_connects_is_replaced(whep, http, server):
     viewer = await connect(http, url)
     try:
         await viewer.wait_frames(5, 5)
-        assert (await api.state(sid))["viewers"] == 1
+        assert (await api.snapshot(sid))["viewers"] == 1
         async with http.delete(api.base + stale) as r:
             assert r.status == 404  # the stale resource is gone...
         rid = stale.rsplit("/", 1)[1]
@@ -111,9 +111,9 @@ async def test_viewer_that_never_connects_is_dropped_after_the_connect_timeout(t
         api = Api(server.url, http)
         sid, token = await api.session()
         stale = await post_stale_offer(http, (await api.call(sid, "init-client", token)).body["whepUrl"])
-        assert (await api.state(sid))["viewers"] == 1
+        assert (await api.snapshot(sid))["viewers"] == 1
         t = time.monotonic()
-        while (await api.state(sid))["viewers"] and time.monotonic() - t < 5:
+        while (await api.snapshot(sid))["viewers"] and time.monotonic() - t < 5:
             await asyncio.sleep(0.1)
         assert 0.8 < time.monotonic() - t < 3
         async with http.delete(api.base + stale) as r:
@@ -184,7 +184,7 @@ async def test_cors_preflight_of_a_real_resource(whep, http):
             assert "if-match" in r.headers["Access-Control-Allow-Headers"].lower()
         # the preflight is not the resource: it neither ends nor disturbs the viewer
         await viewer.wait_frames(len(viewer.frames) + 3, 5)
-        assert (await api.state(sid))["viewers"] == 1
+        assert (await api.snapshot(sid))["viewers"] == 1
     finally:
         await viewer.close()
 
