@@ -14,6 +14,7 @@ from .auth import check_ks
 from .bodies import json_body
 from .control import create_session
 from .errors import ApiError
+from .routing import add_route
 from .context import emulator
 
 UPSTREAM_TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
@@ -67,5 +68,5 @@ BACKEND_PATHS = ("/api/create-avatar-session", "/api/create-avatar-session/")
 
 def add_backend_routes(app: web.Application) -> None:
     for path in BACKEND_PATHS:
-        app.router.add_get(path, create_avatar_session)
-        app.router.add_post(path, create_avatar_session)
+        for method in ("GET", "POST"):
+            add_route(app, method, path, create_avatar_session, name="create-avatar-session")

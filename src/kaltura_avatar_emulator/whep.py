@@ -12,6 +12,7 @@ from .bodies import read_limited
 from .errors import ApiError
 from .media import AvatarAudioTrack, AvatarVideoTrack
 from .render import face_frames
+from .routing import add_route
 from .context import emulator
 from .sessions import RETRY_AFTER_S, Session, WhepEgress, close_pc
 
@@ -144,8 +145,7 @@ async def whep_delete(request: web.Request) -> web.Response:
 
 
 def add_whep_routes(app: web.Application) -> None:
-    r = app.router
-    r.add_post(WHEP_PATH, whep_post)
-    r.add_post(WHEP_PATH.rstrip("/"), whep_post)
-    r.add_patch(RESOURCE_PATH + "{rid}", whep_patch)
-    r.add_delete(RESOURCE_PATH + "{rid}", whep_delete)
+    for path in (WHEP_PATH, WHEP_PATH.rstrip("/")):
+        add_route(app, "POST", path, whep_post, name="whep-post")
+    add_route(app, "PATCH", RESOURCE_PATH + "{rid}", whep_patch, name="whep-patch")
+    add_route(app, "DELETE", RESOURCE_PATH + "{rid}", whep_delete, name="whep-delete")
