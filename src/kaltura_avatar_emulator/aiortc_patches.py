@@ -2,8 +2,8 @@
 
 Both replace a module attribute, so they affect every peer connection of the process (the
 emulator's WHEP senders and the test viewer alike); both are idempotent, and the emulator
-applies them at startup, before any peer connection exists. The background is
-docs/webrtc-loopback.md (shared docs): real WebRTC between aiortc and headless Chromium on loopback.
+applies them at startup, before any peer connection exists. Both come from running real WebRTC
+between aiortc and headless Chromium on loopback, offline.
 """
 from __future__ import annotations
 
