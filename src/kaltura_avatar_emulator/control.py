@@ -12,10 +12,10 @@ from .audio import UndecodableAudio, decode_to_pcm
 from .auth import bearer_session_id, check_ks, issue_token
 from .bodies import json_body, parse_multipart, read_limited
 from .catalog import AVATARS, VOICES, catalog_objects
+from .context import Emulator, emulator
 from .errors import ApiError, ok
 from .routing import add_route
 from .sessions import Session
-from .context import Emulator, emulator
 
 log = logging.getLogger("kaltura_avatar_emulator")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from .bodies import json_body
+from .context import emulator
 from .errors import ApiError
 from .faults import ROUTES, Fault
 from .sessions import Session
-from .context import emulator
 
 
 def _session(request: web.Request) -> Session:

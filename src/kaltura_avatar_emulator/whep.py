@@ -9,11 +9,11 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
 from .bodies import read_limited
+from .context import emulator
 from .errors import ApiError
 from .media import AvatarAudioTrack, AvatarVideoTrack
 from .render import face_frames
 from .routing import add_route
-from .context import emulator
 from .sessions import RETRY_AFTER_S, Session, WhepEgress, close_pc
 
 log = logging.getLogger("kaltura_avatar_emulator")
