@@ -24,6 +24,7 @@ Test controls (only with --test-controls; 404 otherwise):
   GET    /__test__/sessions[/{id}]            {id, state, avatar_id, voice_id, viewers, frames_sent,
          frames_late, audio_queue_ms, speaking, speech: [{turn_id, start, end}], keepalives, created,
          ended_reason}  (speech start/end: unix times when the turn's audio was sent)
-  GET    /__test__/requests   [{t, method, path, query, headers, body}] (secrets redacted); DELETE clears
+  GET    /__test__/requests   [{t, method, path, route, query, headers, body}] (route: the fault route
+         name the request matched, or null; secrets redacted); DELETE clears
   POST   /__test__/reset      end (and forget) all sessions, clear faults and the request log
 """

@@ -1,4 +1,4 @@
-"""`python -m kaltura_avatar_emulator`."""
+"""The `python -m kaltura_avatar_emulator` entry point: runs `cli.main` and exits with its status."""
 import sys
 
 from .cli import main

@@ -9,20 +9,20 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from . import redact
+from .aiortc_patches import speed_up_aiortc, use_loopback_candidates
 from .backend import BACKEND_PATHS, add_backend_routes
 from .catalog import AVATARS
 from .config import Settings
+from .context import EMULATOR, Emulator
 from .control import add_control_routes
 from .errors import ApiError, error_response
 from .faults import make_middleware
-from .media import speed_up_aiortc
 from .render import face_frames
 from .sessions import SessionManager
-from .state import EMULATOR, Emulator
 from .static import add_static_routes
 from .testctl import add_test_routes
 from .turn import Coturn
-from .whep import add_whep_routes, use_loopback_candidates
+from .whep import add_whep_routes
 
 log = logging.getLogger("kaltura_avatar_emulator")
 
@@ -141,7 +141,7 @@ def build_app(settings: Settings) -> web.Application:
     emu = Emulator(settings, SessionManager(settings.max_sessions, settings.idle_timeout))
     middlewares = [access_log, cors]
     if settings.test_controls:
-        middlewares.append(make_middleware(emu.test, settings.max_audio_bytes + 1024 * 1024))
+        middlewares.append(make_middleware(emu.controls, settings.max_audio_bytes + 1024 * 1024))
     middlewares.append(json_errors)
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_audio_bytes + 1024 * 1024)
     app[EMULATOR] = emu

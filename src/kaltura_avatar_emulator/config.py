@@ -34,6 +34,7 @@ class Settings:
     turn_credential: str = field(default_factory=lambda: secrets.token_hex(8))
     upstream_url: str | None = None  # /api/create-avatar-session target; None: this process
     upstream_ks: str = "emulator-backend-ks"
+    upstream_timeout: float = 10.0  # seconds per attempt at the upstream create (the SDK's request timeout)
     backend_avatar_id: str = "avatar-123"
     backend_voice_id: str | None = "voice-456"
     max_text_chars: int = 1000

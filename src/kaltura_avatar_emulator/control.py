@@ -12,9 +12,10 @@ from .audio import UndecodableAudio, decode_to_pcm
 from .auth import bearer_session_id, check_ks, issue_token
 from .bodies import json_body, parse_multipart, read_limited
 from .catalog import AVATARS, VOICES, catalog_objects
+from .context import Emulator, emulator
 from .errors import ApiError, ok
+from .routing import add_route
 from .sessions import Session
-from .state import Emulator, emulator
 
 log = logging.getLogger("kaltura_avatar_emulator")
 
@@ -165,13 +166,11 @@ async def catalog_list(request: web.Request) -> web.Response:
 
 
 def add_control_routes(app: web.Application) -> None:
-    r = app.router
-    r.add_post(BASE, create)
-    r.add_post(BASE + "/", create)
-    r.add_post(BASE + "/create", create)
+    for path in (BASE, BASE + "/", BASE + "/create"):  # the docs show the bare base too
+        add_route(app, "POST", path, create, name="create")
     for name, handler in (
         ("init-client", init_client), ("say-text", say_text), ("say-audio", say_audio),
         ("interrupt", interrupt), ("keep-alive", keep_alive), ("end", end),
     ):
-        r.add_post(BASE + "/{sid}/" + name, handler)
-    r.add_post("/v1/catalog-item/list", catalog_list)
+        add_route(app, "POST", BASE + "/{sid}/" + name, handler, name=name)
+    add_route(app, "POST", "/v1/catalog-item/list", catalog_list)

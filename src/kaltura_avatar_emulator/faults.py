@@ -1,8 +1,8 @@
-"""Test-control state: injected faults per route and the request log, applied by one middleware."""
+"""The test controls' data and the middleware that applies it: faults queued per named route
+(``ROUTES``, the names ``POST /__test__/faults`` accepts) and the log of every request received."""
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -11,25 +11,12 @@ from aiohttp import web
 
 from . import redact
 from .bodies import describe
+from .routing import route_name_of
 
-ROUTES = {
+ROUTES = {  # a contract with the tests: the names routing.add_route gives the API routes
     "create", "init-client", "say-text", "say-audio", "interrupt", "keep-alive", "end",
     "whep-post", "whep-patch", "whep-delete", "create-avatar-session",
 }
-_SESSION_ROUTE = re.compile(r"^/v1/avatar-session/[^/]+/([a-z-]+)/?$")
-
-
-def route_name(method: str, path: str) -> str | None:
-    """Which fault-injectable route a request is, if any."""
-    if method == "POST" and path.rstrip("/") in ("/v1/avatar-session", "/v1/avatar-session/create"):
-        return "create"
-    if method == "POST" and (m := _SESSION_ROUTE.match(path)) and m.group(1) in ROUTES:
-        return m.group(1)
-    if path.startswith("/rtc/v1/whep"):
-        return {"POST": "whep-post", "PATCH": "whep-patch", "DELETE": "whep-delete"}.get(method)
-    if path.rstrip("/") == "/api/create-avatar-session" and method in ("GET", "POST"):
-        return "create-avatar-session"
-    return None
 
 
 @dataclass
@@ -43,7 +30,7 @@ class Fault:
 
 
 @dataclass
-class TestState:
+class TestControls:
     faults: dict[str, deque[Fault]] = field(default_factory=dict)
     requests: deque[dict] = field(default_factory=lambda: deque(maxlen=2000))
 
@@ -65,7 +52,7 @@ class TestState:
         self.requests.clear()
 
 
-def make_middleware(state: TestState, body_limit: int):
+def make_middleware(controls: TestControls, body_limit: int):
     """Log every non-test request, then apply the next fault queued for its route."""
 
     @web.middleware
@@ -78,16 +65,17 @@ def make_middleware(state: TestState, body_limit: int):
                 raw = await request.read()
             except web.HTTPRequestEntityTooLarge:
                 raw = b""
-        state.requests.append({
+        route = route_name_of(request)
+        controls.requests.append({
             "t": time.time(),
             "method": request.method,
             "path": request.path,
+            "route": route,
             "query": redact.body(dict(request.query)),
             "headers": redact.headers(request.headers),
             "body": redact.body(describe(request, raw)),
         })
-        route = route_name(request.method, request.path)
-        fault = state.take_fault(route) if route else None
+        fault = controls.take_fault(route) if route else None
         if fault is None:
             return await handler(request)
         if fault.hang:

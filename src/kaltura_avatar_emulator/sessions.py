@@ -22,18 +22,18 @@ RETRY_AFTER_S = 2
 
 
 @dataclass
-class Viewer:
-    """One WHEP resource: the peer connection of the session's single viewer."""
+class WhepEgress:
+    """The sending end of one WHEP resource: the peer connection that streams a session to its
+    one viewer (the remote client), addressed by ``resource_id`` in the ``Location``."""
 
     pc: RTCPeerConnection
     resource_id: str = field(default_factory=lambda: secrets.token_urlsafe(12))
     etag_n: int = 1
+    watchdog: asyncio.Task | None = None  # drops the egress if its viewer does not connect in time
 
     @property
     def etag(self) -> str:
         return f'"{self.resource_id[:8]}-{self.etag_n}"'
-
-    watchdog: asyncio.Task | None = None  # drops the viewer if it does not connect in time
 
     @property
     def alive(self) -> bool:
@@ -65,7 +65,7 @@ class Session:
     frames_sent: int = 0
     frames_late: int = 0  # sent more than one frame interval after their due time (CPU starved)
     speaker: Speaker = field(default_factory=Speaker)
-    viewer: Viewer | None = None
+    egress: WhepEgress | None = None
 
     @property
     def active(self) -> bool:
@@ -80,15 +80,15 @@ class Session:
         if late_s > 0.04:
             self.frames_late += 1
 
-    def state(self) -> dict:
-        """What `GET /__test__/sessions/{id}` shows."""
+    def snapshot(self) -> dict:
+        """The session as `GET /__test__/sessions/{id}` shows it (JSON-ready)."""
         return {
             "id": self.id,
             "state": "active" if self.active else "ended",
             "avatar_id": self.avatar.id,
             "voice_id": self.voice.id,
             "speed": self.speed,
-            "viewers": int(self.viewer is not None and self.viewer.alive),
+            "viewers": int(self.egress is not None and self.egress.alive),
             "frames_sent": self.frames_sent,
             "frames_late": self.frames_late,
             "audio_queue_ms": round(self.speaker.queued_ms(), 1),
@@ -128,12 +128,12 @@ class SessionManager:
         session.ended_reason = reason
         session.speaker.interrupt()
         log.info("session %s ended (%s)", session.id, reason)
-        await self.drop_viewer(session, f"session {reason}")
+        await self.drop_egress(session, f"session {reason}")
 
-    async def drop_viewer(self, session: Session, reason: str = "dropped") -> None:
-        viewer, session.viewer = session.viewer, None
-        if viewer is not None:
-            await viewer.close(reason)
+    async def drop_egress(self, session: Session, reason: str = "dropped") -> None:
+        egress, session.egress = session.egress, None
+        if egress is not None:
+            await egress.close(reason)
 
     async def end_all(self, reason: str) -> None:
         await asyncio.gather(*(self.end(s, reason) for s in self.active()))

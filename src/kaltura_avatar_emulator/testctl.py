@@ -4,10 +4,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from .bodies import json_body
+from .context import emulator
 from .errors import ApiError
 from .faults import ROUTES, Fault
 from .sessions import Session
-from .state import emulator
 
 
 def _session(request: web.Request) -> Session:
@@ -37,17 +37,17 @@ async def add_fault(request: web.Request) -> web.Response:
         raise ApiError(400, "count must be at least 1")
     if fault.status is None and not fault.hang and not fault.drop:
         fault.status = 500
-    emulator(request).test.add_fault(route, fault)
+    emulator(request).controls.add_fault(route, fault)
     return web.json_response({"success": True})
 
 
 async def list_faults(request: web.Request) -> web.Response:
-    faults = emulator(request).test.faults
+    faults = emulator(request).controls.faults
     return web.json_response({r: [vars(f) for f in q] for r, q in faults.items() if q})
 
 
 async def clear_faults(request: web.Request) -> web.Response:
-    emulator(request).test.faults.clear()
+    emulator(request).controls.faults.clear()
     return web.json_response({"success": True})
 
 
@@ -57,24 +57,24 @@ async def expire(request: web.Request) -> web.Response:
 
 
 async def drop_media(request: web.Request) -> web.Response:
-    await emulator(request).sessions.drop_viewer(_session(request))
+    await emulator(request).sessions.drop_egress(_session(request))
     return web.json_response({"success": True})
 
 
 async def list_sessions(request: web.Request) -> web.Response:
-    return web.json_response([s.state() for s in emulator(request).sessions.sessions.values()])
+    return web.json_response([s.snapshot() for s in emulator(request).sessions.sessions.values()])
 
 
 async def show_session(request: web.Request) -> web.Response:
-    return web.json_response(_session(request).state())
+    return web.json_response(_session(request).snapshot())
 
 
 async def list_requests(request: web.Request) -> web.Response:
-    return web.json_response(list(emulator(request).test.requests))
+    return web.json_response(list(emulator(request).controls.requests))
 
 
 async def clear_requests(request: web.Request) -> web.Response:
-    emulator(request).test.requests.clear()
+    emulator(request).controls.requests.clear()
     return web.json_response({"success": True})
 
 
@@ -82,7 +82,7 @@ async def reset(request: web.Request) -> web.Response:
     emu = emulator(request)
     await emu.sessions.end_all("reset")
     emu.sessions.sessions.clear()
-    emu.test.clear()
+    emu.controls.clear()
     return web.json_response({"success": True})
 
 

@@ -1,6 +1,9 @@
 """A CPython WHEP viewer (aiortc) that records what it receives: frames, looks, audio RMS over time.
 
-Used by the emulator's tests and benchmarks; `connect(http, whep_url)` returns a recording `Viewer`.
+Used by the emulator's tests and benchmarks: ``connect(http, whep_url)`` returns a
+``RecordingViewer``. It speaks WHEP through the SDK's own client (``kaltura_avatar.whep``: the
+offer POST, ``Location`` resolved against the URL, the trickle fragment, the DELETE), so the
+emulator is tested against the code the browser runs.
 """
 from __future__ import annotations
 
@@ -12,24 +15,42 @@ import aiohttp
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from .whep import use_loopback_candidates
+from kaltura_avatar import RetryConfig, whep
 
+from .aiortc_patches import use_loopback_candidates
+from .sdk_http import TracedHttp
 
 # where the emulator draws the mouth and the eyes on its 512x512 face
 MOUTH = (slice(300, 340), slice(226, 286))
 EYES = (slice(205, 225), slice(190, 322))
+WHEP_TIMEOUT_S = 10.0
+ONE_ATTEMPT = RetryConfig(max_attempts=1)  # a refused POST is what a test wants to see
 
 
 @dataclass
-class Viewer:
+class RecordingViewer:
     pc: RTCPeerConnection
-    location: str
-    etag: str | None
+    resource: whep.WhepResource
+    http: TracedHttp
     frames: list[tuple[float, int, int]] = field(default_factory=list)  # (t, width, height)
     looks: list[tuple[float, float, float]] = field(default_factory=list)  # (t, mouth mean luma, eyes luma contrast)
     audio: list[tuple[float, float]] = field(default_factory=list)  # (t, rms 0..1) per decoded frame
     tasks: list[asyncio.Task] = field(default_factory=list)
     posted_in: float = 0.0  # seconds from sending the WHEP POST to its 201
+
+    @property
+    def location(self) -> str | None:
+        """The WHEP resource's URL (the answer's ``Location``, resolved against the WHEP URL)."""
+        return self.resource.location
+
+    @property
+    def etag(self) -> str | None:
+        return self.resource.etag
+
+    @property
+    def answers(self) -> list[tuple[str, int]]:
+        """(method, status) of every WHEP request answered so far: POST, PATCH, DELETE."""
+        return [(method, response.status) for method, response in self.http.answers]
 
     async def wait_frames(self, n: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -44,13 +65,15 @@ class Viewer:
         return next((t for t, r in self.audio if t >= t0 and r > threshold), None)
 
     async def close(self) -> None:
+        """The SDK's teardown: close the peer connection, then DELETE the resource (once)."""
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await asyncio.wait_for(self.pc.close(), 5)
+        await self.resource.delete()
 
 
-async def _pump_video(track, viewer: Viewer) -> None:
+async def _pump_video(track, viewer: RecordingViewer) -> None:
     while True:
         frame = await track.recv()
         now = time.time()
@@ -59,7 +82,7 @@ async def _pump_video(track, viewer: Viewer) -> None:
         viewer.looks.append((now, float(luma[MOUTH].mean()), float(luma[EYES].std())))
 
 
-async def _pump_audio(track, viewer: Viewer) -> None:
+async def _pump_audio(track, viewer: RecordingViewer) -> None:
     while True:
         frame = await track.recv()
         pcm = frame.to_ndarray().astype(np.float32) / 32768.0
@@ -67,11 +90,12 @@ async def _pump_audio(track, viewer: Viewer) -> None:
 
 
 async def connect(http: aiohttp.ClientSession, whep_url: str, audio: bool = True, extra_sdp: str = "",
-                  trickle: bool = False) -> Viewer:
+                  trickle: bool = False) -> RecordingViewer:
     """Offer recvonly video (+ audio), POST it, apply the answer, start recording.
 
     `extra_sdp` lines go into the first (bundle-owning) media section, e.g. a `.local` candidate.
     `trickle`: like a browser, offer without candidates or end-of-candidates and PATCH them afterwards.
+    A refused POST raises the SDK's ``AvatarError(RTC_CONNECTION_FAILED)`` (``details["status"]``).
     """
     use_loopback_candidates("127.0.0.1")
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -82,28 +106,29 @@ async def connect(http: aiohttp.ClientSession, whep_url: str, audio: bool = True
     pc.on("track", tracks.append)
     await pc.setLocalDescription(await pc.createOffer())
     offer = pc.localDescription.sdp
-    candidates = [ln for ln in offer.split("\r\n") if ln.startswith("a=candidate:")]
+    candidates = list(dict.fromkeys(ln[2:] for ln in offer.split("\r\n") if ln.startswith("a=candidate:")))
     if trickle:
         offer = "".join(ln + "\r\n" for ln in offer.split("\r\n")[:-1]
                         if not ln.startswith(("a=candidate:", "a=end-of-candidates")))
     second = offer.find("\r\nm=", offer.find("\r\nm=") + 1)
     offer = offer + extra_sdp if second < 0 else offer[: second + 2] + extra_sdp + offer[second + 2 :]
+    traced = TracedHttp(http)
     t = time.perf_counter()
-    async with http.post(whep_url, data=offer, headers={"Content-Type": "application/sdp"}) as r:
-        body = await r.text()
-        if r.status != 201:
-            await pc.close()
-            raise AssertionError(f"WHEP POST {r.status}: {body}")
-        location, etag = r.headers["Location"], r.headers.get("ETag")
-        posted_in = time.perf_counter() - t
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=body, type="answer"))
-    viewer = Viewer(pc, location, etag, posted_in=posted_in)
-    if trickle:
-        frag = "a=mid:0\r\n" + "".join(c + "\r\n" for c in dict.fromkeys(candidates))
-        base = whep_url.split("/rtc/")[0]
-        async with http.patch(base + location, data=frag, headers={
-                "Content-Type": "application/trickle-ice-sdpfrag", **({"If-Match": etag} if etag else {})}) as r:
-            assert r.status == 204, r.status
+    try:
+        answer, resource = await whep.negotiate(traced, whep_url, offer, ONE_ATTEMPT, timeout=WHEP_TIMEOUT_S,
+                                                sleep=asyncio.sleep)
+    except BaseException:
+        await pc.close()
+        raise
+    viewer = RecordingViewer(pc, resource, traced, posted_in=time.perf_counter() - t)
+    try:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        if trickle:  # all gathered already (aiortc gathers in setLocalDescription): one PATCH, with the end
+            await resource.patch(whep.sdp_fragment(offer, [(c, None, 0) for c in candidates], end=True))
+            assert viewer.answers[-1] == ("PATCH", 204), viewer.answers
+    except BaseException:
+        await viewer.close()
+        raise
     for track in tracks:
         pump = _pump_video if track.kind == "video" else _pump_audio
         viewer.tasks.append(asyncio.create_task(pump(track, viewer)))

@@ -4,17 +4,17 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import aioice.ice
 from aiohttp import web
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
 from .bodies import read_limited
+from .context import emulator
 from .errors import ApiError
 from .media import AvatarAudioTrack, AvatarVideoTrack
 from .render import face_frames
-from .sessions import RETRY_AFTER_S, Session, Viewer, close_pc
-from .state import emulator
+from .routing import add_route
+from .sessions import RETRY_AFTER_S, Session, WhepEgress, close_pc
 
 log = logging.getLogger("kaltura_avatar_emulator")
 
@@ -22,22 +22,6 @@ WHEP_PATH = "/rtc/v1/whep/"
 RESOURCE_PATH = "/rtc/v1/whep/resource/"
 SDP_LIMIT = 64 * 1024
 NEGOTIATE_TIMEOUT = 10.0
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-def use_loopback_candidates(bind_host: str) -> None:
-    """aioice never offers 127.0.0.1; a server on loopback must, or nothing can connect."""
-    original = aioice.ice.get_host_addresses
-    if getattr(original, "_emulator_patched", False):
-        return
-
-    def host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-        if bind_host in LOOPBACK:
-            return ["127.0.0.1"] if use_ipv4 else []
-        return (["127.0.0.1"] if use_ipv4 else []) + original(use_ipv4, use_ipv6)
-
-    host_addresses._emulator_patched = True  # type: ignore[attr-defined]
-    aioice.ice.get_host_addresses = host_addresses
 
 
 def is_mdns_candidate(line: str) -> bool:
@@ -52,11 +36,11 @@ def strip_mdns(sdp: str) -> str:
     return "\r\n".join(kept) + "\r\n"
 
 
-def _find_resource(request: web.Request) -> tuple[Session, Viewer]:
+def _find_resource(request: web.Request) -> tuple[Session, WhepEgress]:
     rid = request.match_info["rid"]
     for session in emulator(request).sessions.sessions.values():
-        if session.viewer is not None and session.viewer.resource_id == rid:
-            return session, session.viewer
+        if session.egress is not None and session.egress.resource_id == rid:
+            return session, session.egress
     raise ApiError(404, "No such WHEP resource")
 
 
@@ -84,11 +68,11 @@ async def whep_post(request: web.Request) -> web.Response:
     session = emu.sessions.get(request.query.get("stream", ""))
     if session is None or not session.active:
         raise ApiError(404, "Stream not found")
-    if session.viewer is not None:
-        if session.viewer.healthy:
+    if session.egress is not None:
+        if session.egress.healthy:
             raise ApiError(409, "Stream already has a viewer", {"Retry-After": str(RETRY_AFTER_S)})
         # never connected (a reload, a lost DELETE) or lost its connection: the new viewer wins
-        await emu.sessions.drop_viewer(session, "replaced")
+        await emu.sessions.drop_egress(session, "replaced")
     offer = (await read_limited(request, SDP_LIMIT)).decode(errors="replace")
     if "m=" not in offer:
         raise ApiError(400, "Body must be an SDP offer")
@@ -98,47 +82,47 @@ async def whep_post(request: web.Request) -> web.Response:
         raise ApiError(503, "Negotiation timed out", {"Retry-After": "1"}) from None
     except ValueError as exc:
         raise ApiError(400, f"Bad SDP offer: {exc}") from None
-    if not session.active or (session.viewer is not None and session.viewer.healthy):  # ended or raced meanwhile
+    if not session.active or (session.egress is not None and session.egress.healthy):  # ended or raced meanwhile
         await close_pc(pc)
         raise ApiError(404 if not session.active else 409, "Stream not available")
-    if session.viewer is not None:
-        await emu.sessions.drop_viewer(session, "replaced")
-    viewer = Viewer(pc)
-    session.viewer = viewer
+    if session.egress is not None:
+        await emu.sessions.drop_egress(session, "replaced")
+    egress = WhepEgress(pc)
+    session.egress = egress
 
     @pc.on("connectionstatechange")
     async def on_state() -> None:
-        if pc.connectionState == "failed" and session.viewer is viewer:
-            await emu.sessions.drop_viewer(session, "failed")
+        if pc.connectionState == "failed" and session.egress is egress:
+            await emu.sessions.drop_egress(session, "failed")
 
     async def drop_unless_connected(timeout: float) -> None:
         """Without connectivity aioice waits forever: free the stream rather than hold it."""
         await asyncio.sleep(timeout)
-        if session.viewer is viewer and pc.connectionState != "connected":
-            await emu.sessions.drop_viewer(session, f"not connected within {timeout:g} s")
+        if session.egress is egress and pc.connectionState != "connected":
+            await emu.sessions.drop_egress(session, f"not connected within {timeout:g} s")
 
-    viewer.watchdog = asyncio.create_task(drop_unless_connected(emu.settings.viewer_connect_timeout))
+    egress.watchdog = asyncio.create_task(drop_unless_connected(emu.settings.viewer_connect_timeout))
 
     return web.Response(
         status=201,
         body=pc.localDescription.sdp.encode(),
         headers={
             "Content-Type": "application/sdp",
-            "Location": RESOURCE_PATH + viewer.resource_id,
-            "ETag": viewer.etag,
+            "Location": RESOURCE_PATH + egress.resource_id,
+            "ETag": egress.etag,
         },
     )
 
 
 async def whep_patch(request: web.Request) -> web.Response:
-    _, viewer = _find_resource(request)
+    _, egress = _find_resource(request)
     if request.content_type != "application/trickle-ice-sdpfrag":
         raise ApiError(415, "Content-Type must be application/trickle-ice-sdpfrag")
     if_match = request.headers.get("If-Match")
-    if if_match and if_match.strip() not in ("*", viewer.etag):
+    if if_match and if_match.strip() not in ("*", egress.etag):
         raise ApiError(412, "ETag does not match")
     frag = (await read_limited(request, SDP_LIMIT)).decode(errors="replace")
-    transceivers = viewer.pc.getTransceivers()
+    transceivers = egress.pc.getTransceivers()
     mid = transceivers[0].mid if transceivers else "0"
     for line in frag.splitlines():
         line = line.strip()
@@ -150,19 +134,18 @@ async def whep_patch(request: web.Request) -> web.Response:
             except (AssertionError, ValueError, IndexError):
                 raise ApiError(400, "Bad candidate line") from None
             candidate.sdpMid = mid
-            await viewer.pc.addIceCandidate(candidate)
+            await egress.pc.addIceCandidate(candidate)
     return web.Response(status=204)
 
 
 async def whep_delete(request: web.Request) -> web.Response:
     session, _ = _find_resource(request)
-    await emulator(request).sessions.drop_viewer(session)
+    await emulator(request).sessions.drop_egress(session)
     return web.Response(status=200)
 
 
 def add_whep_routes(app: web.Application) -> None:
-    r = app.router
-    r.add_post(WHEP_PATH, whep_post)
-    r.add_post(WHEP_PATH.rstrip("/"), whep_post)
-    r.add_patch(RESOURCE_PATH + "{rid}", whep_patch)
-    r.add_delete(RESOURCE_PATH + "{rid}", whep_delete)
+    for path in (WHEP_PATH, WHEP_PATH.rstrip("/")):
+        add_route(app, "POST", path, whep_post, name="whep-post")
+    add_route(app, "PATCH", RESOURCE_PATH + "{rid}", whep_patch, name="whep-patch")
+    add_route(app, "DELETE", RESOURCE_PATH + "{rid}", whep_delete, name="whep-delete")

@@ -91,8 +91,6 @@ def prelude(py, base: str | None = None) -> None:
 
 def server_routes(emulator) -> list[str | None]:
     """The emulator's request log as route names (create, say-text, whep-post...)."""
-    from kaltura_avatar_emulator.faults import route_name
-
-    return [route_name(r["method"], r["path"]) for r in emulator.requests()]
+    return [r["route"] for r in emulator.requests()]
 
 

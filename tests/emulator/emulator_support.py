@@ -95,7 +95,8 @@ class Api:
             kw["json"] = {} if json is None else json
         return await self.request("POST", f"/v1/avatar-session/{sid}/{route}", headers=headers, **kw)
 
-    async def state(self, sid: str) -> dict:
+    async def snapshot(self, sid: str) -> dict:
+        """What `GET /__test__/sessions/{sid}` shows of the session."""
         r = await self.request("GET", f"/__test__/sessions/{sid}")
         assert r.status == 200, r.body
         return r.body
@@ -104,7 +105,7 @@ class Api:
         """The session's speech records, once the first `turns` of them have ended (or at the timeout)."""
         deadline = time.monotonic() + timeout_s
         while True:
-            speech = (await self.state(sid))["speech"]
+            speech = (await self.snapshot(sid))["speech"]
             if (len(speech) >= turns and speech[turns - 1]["end"]) or time.monotonic() > deadline:
                 return speech
             await asyncio.sleep(0.05)

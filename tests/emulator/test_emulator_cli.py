@@ -131,9 +131,11 @@ async def test_backend_route_with_upstream(server, tmp_path, http):
         assert (await upstream.call(r.body["sessionId"], "init-client", r.body["token"])).status == 200
         (create,) = [e for e in (await upstream.request("GET", "/__test__/requests")).body if e["path"].endswith("/create")]
         assert create["headers"]["Authorization"] == "<redacted>" and create["body"]["visualConfig"] == {"id": "avatar-123"}
-        await upstream.fault("create", status=429, headers={"Retry-After": "3"})
+        await upstream.request("DELETE", "/__test__/requests")
+        await upstream.fault("create", count=3, status=429, headers={"Retry-After": "1"})  # the SDK tries 3 times
         r = await Api(front.url, http).request("POST", "/api/create-avatar-session", json={})
-        assert r.status == 429 and r.headers["Retry-After"] == "3" and r.body["success"] is False
+        assert r.status == 429 and r.headers["Retry-After"] == "1" and r.body["success"] is False
+        assert [e["route"] for e in (await upstream.request("GET", "/__test__/requests")).body] == ["create"] * 3
     finally:
         front.stop()
     env["KALTURA_AVATAR_BACKEND_KS"] = "forbidden-ks"

@@ -39,7 +39,7 @@ async def test_create_both_paths_and_body_forms(api, path, body):
     header, payload, _ = token.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     assert claims["sid"] == sid and 23 * 3600 < claims["exp"] - claims["iat"] <= 24 * 3600
-    state = await api.state(sid)
+    state = await api.snapshot(sid)
     assert state["avatar_id"] == "avatar-123" and state["voice_id"] == "voice-456"
     assert state["speed"] == body.get("voiceConfig", {}).get("speed", 1.0)
 
@@ -150,11 +150,11 @@ async def test_say_text_validation(api):
 async def test_say_text_queues_real_speech_in_order(api, http):
     sid, token = await api.session()
     r1 = await api.call(sid, "say-text", token, {"text": "Hello there.", "turnId": "t1", "isFinal": False})
-    queued_1 = (await api.state(sid))["audio_queue_ms"]
+    queued_1 = (await api.snapshot(sid))["audio_queue_ms"]
     r2 = await api.call(sid, "say-text", token, {"text": "Fine.", "turnId": "t2", "isFinal": True})
-    queued_2 = (await api.state(sid))["audio_queue_ms"]
+    queued_2 = (await api.snapshot(sid))["audio_queue_ms"]
     r3 = await api.call(sid, "say-text", token, {"text": "How are you doing today?", "turnId": "t1", "isFinal": True})
-    queued_3 = (await api.state(sid))["audio_queue_ms"]
+    queued_3 = (await api.snapshot(sid))["audio_queue_ms"]
     assert r1.status == r2.status == r3.status == 200
     assert 300 < queued_1 < queued_2 < queued_3 < 10_000  # nobody is watching: the queue only grows
     # a viewer plays it: t1 whole (both chunks), then t2
@@ -174,8 +174,8 @@ async def test_speed_changes_speech_length(api):
     text = {"text": "The quick brown fox jumps over the lazy dog.", "turnId": "t"}
     await api.call(slow_sid, "say-text", slow_token, text)
     await api.call(fast_sid, "say-text", fast_token, text)
-    slow = (await api.state(slow_sid))["audio_queue_ms"]
-    fast = (await api.state(fast_sid))["audio_queue_ms"]
+    slow = (await api.snapshot(slow_sid))["audio_queue_ms"]
+    fast = (await api.snapshot(fast_sid))["audio_queue_ms"]
     assert slow > 2.5 * fast
 
 
@@ -183,7 +183,7 @@ async def test_say_audio(api, make_mp3, audio_form):
     sid, token = await api.session()
     r = await api.call(sid, "say-audio", token, json=None, data=audio_form(make_mp3(1.0)))
     assert r.status == 200 and r.body == {"success": True}
-    assert 900 < (await api.state(sid))["audio_queue_ms"] < 1300
+    assert 900 < (await api.snapshot(sid))["audio_queue_ms"] < 1300
 
 
 async def test_say_audio_accepts_wav(api, audio_form):
@@ -196,7 +196,7 @@ async def test_say_audio_accepts_wav(api, audio_form):
     sid, token = await api.session()
     r = await api.call(sid, "say-audio", token, json=None, data=audio_form(buf.getvalue(), content_type="audio/wav"))
     assert r.status == 200
-    assert 450 < (await api.state(sid))["audio_queue_ms"] < 550
+    assert 450 < (await api.snapshot(sid))["audio_queue_ms"] < 550
 
 
 async def test_say_audio_errors(api, make_mp3, audio_form):
@@ -210,31 +210,31 @@ async def test_say_audio_errors(api, make_mp3, audio_form):
     error(await api.call(sid, "say-audio", token, {"audio": "x"}), 415)
     big = make_mp3(0.2) + b"\0" * (10 * 1024 * 1024)
     error(await api.call(sid, "say-audio", token, json=None, data=audio_form(big)), 413)
-    assert (await api.state(sid))["audio_queue_ms"] == 0
+    assert (await api.snapshot(sid))["audio_queue_ms"] == 0
 
 
 async def test_interrupt_drops_queue_and_is_idempotent(api):
     sid, token = await api.session()
     await api.call(sid, "say-text", token, {"text": "One two three four five six.", "turnId": "t"})
-    assert (await api.state(sid))["audio_queue_ms"] > 0
+    assert (await api.snapshot(sid))["audio_queue_ms"] > 0
     for _ in range(2):
         r = await api.call(sid, "interrupt", token)
         assert r.status == 200 and r.body == {"success": True}
-    assert (await api.state(sid))["audio_queue_ms"] == 0
+    assert (await api.snapshot(sid))["audio_queue_ms"] == 0
 
 
 async def test_keep_alive_recorded(api):
     sid, token = await api.session()
     for _ in range(2):
         assert (await api.call(sid, "keep-alive", token)).body == {"success": True}
-    assert len((await api.state(sid))["keepalives"]) == 2
+    assert len((await api.snapshot(sid))["keepalives"]) == 2
 
 
 async def test_end_then_everything_is_410(api):
     sid, token = await api.session()
     r = await api.call(sid, "end", token)
     assert r.status == 200 and r.body == {"success": True}
-    state = await api.state(sid)
+    state = await api.snapshot(sid)
     assert state["state"] == "ended" and state["ended_reason"]
     error(await api.call(sid, "end", token), 410)
     error(await api.call(sid, "init-client", token), 410)
@@ -268,7 +268,7 @@ async def test_catalog(api):
     assert len(page.body["objects"]) == 2 and page.body["totalCount"] == len(ids) + len(vids)
     # every catalog avatar and voice can be used to create a session
     sid, _ = await api.session({"visualConfig": {"id": ids[-1]}, "voiceConfig": {"id": vids[-1]}})
-    assert (await api.state(sid))["avatar_id"] == ids[-1]
+    assert (await api.snapshot(sid))["avatar_id"] == ids[-1]
     error(await api.request("POST", "/v1/catalog-item/list", json={}), 401)
     error(await api.request("POST", "/v1/catalog-item/list", json={"filter": {"typeEqual": "Nope"}}, headers=h), 400)
 
@@ -287,7 +287,7 @@ async def test_backend_create_returns_only_session_and_token(api, method):
 
 async def test_backend_create_honours_ids_and_cap(api):
     r = await api.request("POST", "/api/create-avatar-session", json={"avatarId": "avatar-max", "voiceId": "voice-ben"})
-    assert (await api.state(r.body["sessionId"]))["avatar_id"] == "avatar-max"
+    assert (await api.snapshot(r.body["sessionId"]))["avatar_id"] == "avatar-max"
     await api.session()
     await api.session()
     error(await api.request("GET", "/api/create-avatar-session"), 429)

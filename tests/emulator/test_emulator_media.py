@@ -34,7 +34,7 @@ async def test_frames_and_silence_when_idle(watched):
     idle = viewer.rms_between(start, start + 2.0)
     assert len(idle) >= 80  # audio arrives too: 20 ms frames
     assert max(idle) < LOUD
-    state = await api.state(sid)
+    state = await api.snapshot(sid)
     assert state["viewers"] == 1 and state["frames_sent"] >= 50 and state["speaking"] is False
 
 
@@ -51,7 +51,7 @@ async def test_say_text_audio_follows_speech(watched):
     assert first is not None and first - t0 < 0.5, first and first - t0
     # wait for the server to report the end of the turn, then compare with what was heard
     for _ in range(150):
-        speech = (await api.state(sid))["speech"]
+        speech = (await api.snapshot(sid))["speech"]
         if speech and speech[0]["end"]:
             break
         await asyncio.sleep(0.05)
@@ -115,7 +115,7 @@ async def test_interrupt_silences_within_300ms(watched):
     await asyncio.sleep(1.2)
     after = viewer.rms_between(ti + 0.3, time.time())
     assert len(after) > 30 and max(after) < LOUD, max(after)
-    state = await api.state(sid)
+    state = await api.snapshot(sid)
     assert state["audio_queue_ms"] == 0 and state["speaking"] is False
     assert [s["turn_id"] for s in state["speech"]] == ["t4"]  # the queued turn never played
     assert state["speech"][0]["end"] - ti < 0.1
@@ -132,7 +132,7 @@ async def test_say_audio_mp3_plays(watched, make_mp3, audio_form):
     loud = [t for t, r in viewer.audio if t >= t0 and r > 0.1]  # a 0.5-amplitude sine: RMS ~0.35
     # 1 s of tone; the sender catches up in bursts when the machine is busy, hence the margins
     assert 0.6 < loud[-1] - loud[0] < 1.5
-    speech = (await api.state(sid))["speech"]
+    speech = (await api.snapshot(sid))["speech"]
     assert speech[-1]["turn_id"] == "a1" and 0.6 < speech[-1]["end"] - speech[-1]["start"] < 1.5
 
 
@@ -143,7 +143,7 @@ async def test_mouth_follows_audio_and_eyes_blink(watched):
     t0 = time.time()
     await api.call(sid, "say-text", token, {"text": "Open wide, say ah and oh, then stop.", "turnId": "m", "isFinal": True})
     for _ in range(120):
-        speech = (await api.state(sid))["speech"]
+        speech = (await api.snapshot(sid))["speech"]
         if speech and speech[0]["end"]:
             break
         await asyncio.sleep(0.05)
@@ -169,19 +169,19 @@ async def test_mouth_follows_audio_and_eyes_blink(watched):
 async def test_end_stops_media(watched):
     api, sid, token, viewer = watched
     await api.call(sid, "end", token)
-    state = await api.state(sid)
+    state = await api.snapshot(sid)
     assert state["viewers"] == 0
     sent = state["frames_sent"]
     await asyncio.sleep(0.5)
-    assert (await api.state(sid))["frames_sent"] == sent
+    assert (await api.snapshot(sid))["frames_sent"] == sent
 
 
 async def test_expire_stops_media(watched):
     api, sid, token, viewer = watched
     await api.request("POST", f"/__test__/sessions/{sid}/expire")
-    sent = (await api.state(sid))["frames_sent"]
+    sent = (await api.snapshot(sid))["frames_sent"]
     await asyncio.sleep(0.5)
-    assert (await api.state(sid))["frames_sent"] == sent
+    assert (await api.snapshot(sid))["frames_sent"] == sent
     assert (await api.call(sid, "keep-alive", token)).status == 410
 
 
@@ -189,15 +189,15 @@ async def test_drop_media_then_reconnect(watched, http):
     api, sid, token, viewer = watched
     r = await api.request("POST", f"/__test__/sessions/{sid}/drop-media")
     assert r.status == 200
-    state = await api.state(sid)
+    state = await api.snapshot(sid)
     assert state["viewers"] == 0 and state["state"] == "active"
     sent = state["frames_sent"]
     await asyncio.sleep(0.3)
-    assert (await api.state(sid))["frames_sent"] == sent
+    assert (await api.snapshot(sid))["frames_sent"] == sent
     init = await api.call(sid, "init-client", token)
     again = await connect(http, init.body["whepUrl"])
     try:
         await again.wait_frames(10, 5)
-        assert (await api.state(sid))["viewers"] == 1
+        assert (await api.snapshot(sid))["viewers"] == 1
     finally:
         await again.close()

@@ -7,6 +7,10 @@ import aiohttp
 import pytest
 
 from emulator_support import CREATE_BODY, KS
+from kaltura_avatar_emulator.app import build_app
+from kaltura_avatar_emulator.config import Settings
+from kaltura_avatar_emulator.faults import ROUTES
+from kaltura_avatar_emulator.routing import ROUTE_NAMES
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -18,6 +22,18 @@ async def test_fault_status_count_then_normal(api):
         assert r.status == 503 and r.body == {"success": False, "error": "Injected fault"}
         assert r.headers["Retry-After"] == "1"
     assert (await api.create()).status == 200
+
+
+def test_every_fault_route_name_is_a_registered_route_and_no_other():
+    app = build_app(Settings(test_controls=True))
+    assert set(app[ROUTE_NAMES].values()) == ROUTES
+
+
+async def test_a_fault_hits_its_route_by_every_path_of_it(api):
+    await api.fault("create", count=3, status=503)
+    for path in ("/v1/avatar-session", "/v1/avatar-session/", "/v1/avatar-session/create"):
+        assert (await api.create(path=path)).status == 503, path
+    assert (await api.create(path="/v1/avatar-session")).status == 200
 
 
 async def test_fault_custom_body(api):
@@ -84,6 +100,7 @@ async def test_request_log_redacts_secrets(api):
     log = (await api.request("GET", "/__test__/requests")).body
     create, say = [e for e in log if e["path"].startswith("/v1/")][:2]
     assert create["method"] == "POST" and create["path"] == "/v1/avatar-session/create"
+    assert create["route"] == "create" and say["route"] == "say-text"
     assert create["headers"]["Authorization"] == "<redacted>" and create["body"] == CREATE_BODY
     assert say["body"] == {"text": "hello", "turnId": "t1", "isFinal": True}
     assert isinstance(say["t"], float) and abs(say["t"] - time.time()) < 30
@@ -91,6 +108,20 @@ async def test_request_log_redacts_secrets(api):
     assert token not in text and KS not in text
     assert (await api.request("DELETE", "/__test__/requests")).status == 200
     assert (await api.request("GET", "/__test__/requests")).body == []
+
+
+async def test_request_log_names_the_route_a_request_matched(api):
+    await api.request("POST", "/v1/catalog-item/list", json={}, headers={"Authorization": f"KS {KS}"})
+    await api.request("GET", "/v1/avatar-session/create")  # 405: no route matched
+    await api.request("POST", "/v1/avatar-session/sid/no-such-route", json={})  # 404
+    await api.request("POST", "/rtc/v1/whep/?app=app&stream=nope", data="v=0", headers={"Content-Type": "application/sdp"})
+    await api.request("PATCH", "/rtc/v1/whep/resource/nope", data="", headers={"Content-Type": "application/trickle-ice-sdpfrag"})
+    await api.request("GET", "/api/create-avatar-session")
+    await api.request("GET", "/__test__/sessions")  # the test controls are not logged
+    log = (await api.request("GET", "/__test__/requests")).body
+    assert [(e["method"], e["route"]) for e in log] == [
+        ("POST", None), ("GET", None), ("POST", None), ("POST", "whep-post"), ("PATCH", "whep-patch"),
+        ("GET", "create-avatar-session")]
 
 
 async def test_request_log_describes_multipart(api, make_mp3, audio_form):
@@ -103,7 +134,7 @@ async def test_request_log_describes_multipart(api, make_mp3, audio_form):
 
 async def test_session_state_shape(api):
     sid, token = await api.session()
-    state = await api.state(sid)
+    state = await api.snapshot(sid)
     assert set(state) >= {"id", "state", "avatar_id", "voice_id", "viewers", "frames_sent", "audio_queue_ms",
                           "speaking", "speech", "keepalives", "created", "ended_reason"}
     assert state["state"] == "active" and state["viewers"] == 0 and state["speech"] == [] and state["ended_reason"] is None
@@ -117,7 +148,7 @@ async def test_expire_and_reset(api):
     assert (await api.request("POST", f"/__test__/sessions/{sid}/expire")).status == 200
     r = await api.call(sid, "keep-alive", token)
     assert r.status == 410
-    assert (await api.state(sid))["ended_reason"] == "idle-timeout"
+    assert (await api.snapshot(sid))["ended_reason"] == "idle-timeout"
     sid2, token2 = await api.session()
     await api.fault("create", status=500)
     assert (await api.request("POST", "/__test__/reset")).status == 200

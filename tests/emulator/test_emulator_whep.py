@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from urllib.parse import urljoin
 
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
 from emulator_support import Api, start_server
+from kaltura_avatar import AvatarError, AvatarErrorCode
 from kaltura_avatar_emulator.viewer import connect
 
 pytestmark = pytest.mark.timeout(40)
@@ -44,10 +46,10 @@ async def test_post_answers_201_with_relative_location_and_etag(whep, http):
         assert r.headers["Access-Control-Allow-Origin"] == "*"
         exposed = {h.strip().lower() for h in r.headers["Access-Control-Expose-Headers"].split(",")}
         assert {"location", "etag"} <= exposed
-        location = r.headers["Location"]
-    async with http.delete(api.base + location) as r:
+        resource = urljoin(url, r.headers["Location"])
+    async with http.delete(resource) as r:
         assert r.status == 200
-    async with http.delete(api.base + location) as r:
+    async with http.delete(resource) as r:
         assert r.status == 404
 
 
@@ -70,9 +72,8 @@ async def test_second_viewer_is_409_with_retry_after(whep, http):
         async with http.post(url, data=await offer_sdp(), headers={"Content-Type": "application/sdp"}) as r:
             assert r.status == 409 and int(r.headers["Retry-After"]) >= 1
             assert (await r.json())["success"] is False
-        await viewer.close()
-        async with http.delete(api.base + viewer.location) as r:  # the teardown the SDK does
-            assert r.status == 200
+        await viewer.close()  # the teardown the SDK does: close the peer connection, DELETE the resource
+        assert viewer.answers[-1] == ("DELETE", 200)
         again = await connect(http, url)
         await again.close()
     finally:
@@ -80,13 +81,13 @@ async def test_second_viewer_is_409_with_retry_after(whep, http):
 
 
 async def post_stale_offer(http, url: str) -> str:
-    """POST an offer without candidates from a peer that is gone: it never connects. Its Location."""
+    """POST an offer without candidates from a peer that is gone: it never connects. Its resource URL."""
     sdp = await offer_sdp()  # that peer is closed: nobody answers the server's connectivity checks
     sdp = "".join(ln + "\r\n" for ln in sdp.split("\r\n")[:-1]
                   if not ln.startswith(("a=candidate:", "a=end-of-candidates")))
     async with http.post(url, data=sdp, headers={"Content-Type": "application/sdp"}) as r:
         assert r.status == 201
-        return r.headers["Location"]
+        return urljoin(url, r.headers["Location"])
 
 
 async def test_viewer_that_never_connects_is_replaced(whep, http, server):
@@ -96,8 +97,8 @@ async def test_viewer_that_never_connects_is_replaced(whep, http, server):
     viewer = await connect(http, url)
     try:
         await viewer.wait_frames(5, 5)
-        assert (await api.state(sid))["viewers"] == 1
-        async with http.delete(api.base + stale) as r:
+        assert (await api.snapshot(sid))["viewers"] == 1
+        async with http.delete(stale) as r:
             assert r.status == 404  # the stale resource is gone...
         rid = stale.rsplit("/", 1)[1]
         assert f"viewer {rid} closed (replaced)" in server.log.read_text()  # ...and its peer connection closed
@@ -111,12 +112,12 @@ async def test_viewer_that_never_connects_is_dropped_after_the_connect_timeout(t
         api = Api(server.url, http)
         sid, token = await api.session()
         stale = await post_stale_offer(http, (await api.call(sid, "init-client", token)).body["whepUrl"])
-        assert (await api.state(sid))["viewers"] == 1
+        assert (await api.snapshot(sid))["viewers"] == 1
         t = time.monotonic()
-        while (await api.state(sid))["viewers"] and time.monotonic() - t < 5:
+        while (await api.snapshot(sid))["viewers"] and time.monotonic() - t < 5:
             await asyncio.sleep(0.1)
         assert 0.8 < time.monotonic() - t < 3
-        async with http.delete(api.base + stale) as r:
+        async with http.delete(stale) as r:
             assert r.status == 404
         assert f"viewer {stale.rsplit('/', 1)[1]} closed (not connected within 1 s)" in server.log.read_text()
     finally:
@@ -137,11 +138,18 @@ async def test_post_errors(whep, http):
         assert r.status == 404
 
 
+async def test_viewer_raises_the_sdks_error_with_the_status_of_a_refused_post(whep, http):
+    api, sid, token, url = whep
+    with pytest.raises(AvatarError) as caught:
+        await connect(http, url.replace(sid, "nope"))
+    assert caught.value.code is AvatarErrorCode.RTC_CONNECTION_FAILED and caught.value.details["status"] == 404
+
+
 async def test_trickle_patch(whep, http):
     api, sid, token, url = whep
     viewer = await connect(http, url, trickle=True)
     try:
-        res = api.base + viewer.location
+        res = viewer.location
         frag = "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=mid:0\r\n" \
                "a=candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host\r\n"
         hdr = {"Content-Type": "application/trickle-ice-sdpfrag"}
@@ -176,15 +184,15 @@ async def test_cors_preflight_of_a_real_resource(whep, http):
     viewer = await connect(http, url)
     try:
         for method in ("PATCH", "DELETE"):
-            r = await api.request("OPTIONS", viewer.location, headers={
-                "Origin": "http://x.test", "Access-Control-Request-Method": method,
-                "Access-Control-Request-Headers": "content-type, if-match"})
-            assert r.status in (200, 204) and r.headers["Access-Control-Allow-Origin"] == "*"
-            assert method in r.headers["Access-Control-Allow-Methods"]
-            assert "if-match" in r.headers["Access-Control-Allow-Headers"].lower()
+            async with http.options(viewer.location, headers={
+                    "Origin": "http://x.test", "Access-Control-Request-Method": method,
+                    "Access-Control-Request-Headers": "content-type, if-match"}) as r:
+                assert r.status in (200, 204) and r.headers["Access-Control-Allow-Origin"] == "*"
+                assert method in r.headers["Access-Control-Allow-Methods"]
+                assert "if-match" in r.headers["Access-Control-Allow-Headers"].lower()
         # the preflight is not the resource: it neither ends nor disturbs the viewer
         await viewer.wait_frames(len(viewer.frames) + 3, 5)
-        assert (await api.state(sid))["viewers"] == 1
+        assert (await api.snapshot(sid))["viewers"] == 1
     finally:
         await viewer.close()
 
@@ -195,7 +203,7 @@ async def test_whep_faults(whep, http, route, method):
     viewer = await connect(http, url)
     try:
         await api.fault(route, status=503, headers={"Retry-After": "1"})
-        target = url if method == "POST" else api.base + viewer.location
+        target = url if method == "POST" else viewer.location
         ctype = {"POST": "application/sdp", "PATCH": "application/trickle-ice-sdpfrag"}.get(method, "text/plain")
         async with http.request(method, target, data="x", headers={"Content-Type": ctype}) as r:
             assert r.status == 503 and r.headers["Retry-After"] == "1"

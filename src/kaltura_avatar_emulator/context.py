@@ -1,4 +1,5 @@
-"""What every handler reaches through the app: settings, sessions, test-control state."""
+"""The ``Emulator`` object, the one context every handler reaches through its app
+(``emulator(request)``): the settings, the sessions, and the test controls (faults, request log)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,15 +7,15 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from .config import Settings
+from .faults import TestControls
 from .sessions import SessionManager
-from .faults import TestState
 
 
 @dataclass
 class Emulator:
     settings: Settings
     sessions: SessionManager
-    test: TestState = field(default_factory=TestState)
+    controls: TestControls = field(default_factory=TestControls)
 
 
 EMULATOR: web.AppKey[Emulator] = web.AppKey("emulator", Emulator)
