@@ -64,10 +64,14 @@ def sdk_version() -> str:
     return re.search(r'__version__\s*=\s*"([^"]+)"', text).group(1)
 
 
+NOT_IN_THE_BROWSER = {"cpython"}  # adapters for other platforms (cpython/ needs aiohttp)
+
+
 def sdk_files() -> list[Path]:
     return sorted(
         p for p in SDK_SRC.rglob("*")
         if p.is_file() and "__pycache__" not in p.parts and p.suffix in {".py", ".typed"}
+        and not NOT_IN_THE_BROWSER & set(p.relative_to(SDK_SRC).parts)
     )
 
 

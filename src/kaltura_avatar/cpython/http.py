@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import aiohttp
 
-from ..log import logger
+from ..log import DEFAULT_LOG as log
 from ..ports import HttpResponse, TransportError
 
 FORGET_TIMEOUT_S = 10.0  # how long a send_and_forget request may take
@@ -70,14 +70,14 @@ class AiohttpHttp:
         async def send() -> None:
             try:
                 response = await self.request(method, url, headers=headers, body=body, timeout=FORGET_TIMEOUT_S)
-                logger.debug("%s (forgotten) -> %d", method, response.status)
+                log.debug("%s (forgotten) -> %d", method, response.status)
             except TransportError as exc:
-                logger.debug("%s (forgotten) failed: %s", method, exc)
+                log.debug("%s (forgotten) failed: %s", method, exc)
 
         try:
             task = asyncio.get_running_loop().create_task(send())
         except RuntimeError:  # no event loop running: nothing can be sent
-            logger.debug("%s (forgotten) not sent: no running event loop", method)
+            log.debug("%s (forgotten) not sent: no running event loop", method)
             return
         self._forgotten.add(task)
         task.add_done_callback(self._forgotten.discard)
