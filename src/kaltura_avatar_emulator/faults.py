@@ -1,5 +1,9 @@
 """The test controls' data and the middleware that applies it: faults queued per named route
-(``ROUTES``, the names ``POST /__test__/faults`` accepts) and the log of every request received."""
+(``ROUTES``, the names ``POST /__test__/faults`` accepts) and the log of every request received.
+
+A fault answers with ``status`` (after ``hang`` seconds), or drops the connection (``drop``), or,
+with ``no_media`` on ``whep-post``, lets the offer be answered normally while the viewer's tracks
+never send a frame (media that never starts)."""
 from __future__ import annotations
 
 import asyncio
@@ -12,6 +16,8 @@ from aiohttp import web
 from . import redact
 from .bodies import describe
 from .routing import route_name_of
+
+NO_MEDIA = "no_media"  # set on a request whose handler must answer but send no media
 
 ROUTES = {  # a contract with the tests: the names routing.add_route gives the API routes
     "create", "init-client", "say-text", "say-audio", "interrupt", "keep-alive", "end",
@@ -27,6 +33,7 @@ class Fault:
     drop: bool = False
     headers: dict[str, str] = field(default_factory=dict)
     body: object = None
+    no_media: bool = False
 
 
 @dataclass
@@ -84,6 +91,8 @@ def make_middleware(controls: TestControls, body_limit: int):
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError()  # nothing is written to a dropped connection
+        if fault.no_media:
+            request[NO_MEDIA] = True
         if fault.status is None:
             return await handler(request)
         body = fault.body if fault.body is not None else {"success": False, "error": "Injected fault"}

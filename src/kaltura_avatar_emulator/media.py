@@ -1,4 +1,5 @@
-"""The tracks a WHEP viewer receives: the rendered face (25 fps) and the speech (Opus, 20 ms frames)."""
+"""The tracks a WHEP viewer receives: the rendered face (25 fps) and the speech (Opus, 20 ms frames);
+for the ``no_media`` test fault, tracks that never send a frame."""
 from __future__ import annotations
 
 import asyncio
@@ -91,3 +92,16 @@ class AvatarAudioTrack(_Paced, MediaStreamTrack):
         frame.pts = pts
         frame.time_base = AUDIO_TIME_BASE
         return frame
+
+
+class StalledTrack(MediaStreamTrack):
+    """A track that never yields a frame: the connection comes up, the media never starts
+    (the ``no_media`` test fault)."""
+
+    def __init__(self, kind: str):
+        super().__init__()
+        self.kind = kind
+
+    async def recv(self) -> av.frame.Frame:
+        await asyncio.Event().wait()  # until the sender is stopped
+        raise AssertionError("unreachable")

@@ -30,12 +30,15 @@ async def add_fault(request: web.Request) -> web.Response:
             drop=bool(body.get("drop", False)),
             headers={str(k): str(v) for k, v in (body.get("headers") or {}).items()},
             body=body.get("body"),
+            no_media=bool(body.get("no_media", False)),
         )
     except (TypeError, ValueError, AttributeError):
         raise ApiError(400, "Invalid fault") from None
     if fault.count < 1:  # a fault that fires zero times is a mistake in the test, not a no-op
         raise ApiError(400, "count must be at least 1")
-    if fault.status is None and not fault.hang and not fault.drop:
+    if fault.no_media and route != "whep-post":
+        raise ApiError(400, "no_media applies to whep-post only")
+    if fault.status is None and not fault.hang and not fault.drop and not fault.no_media:
         fault.status = 500
     emulator(request).controls.add_fault(route, fault)
     return web.json_response({"success": True})

@@ -11,7 +11,8 @@ from aiortc.sdp import candidate_from_sdp
 from .bodies import read_limited
 from .context import emulator
 from .errors import ApiError
-from .media import AvatarAudioTrack, AvatarVideoTrack
+from .faults import NO_MEDIA
+from .media import AvatarAudioTrack, AvatarVideoTrack, StalledTrack
 from .render import face_frames
 from .routing import add_route
 from .sessions import RETRY_AFTER_S, Session, WhepEgress, close_pc
@@ -44,13 +45,15 @@ def _find_resource(request: web.Request) -> tuple[Session, WhepEgress]:
     raise ApiError(404, "No such WHEP resource")
 
 
-async def _negotiate(session: Session, offer_sdp: str) -> RTCPeerConnection:
+async def _negotiate(session: Session, offer_sdp: str, media: bool = True) -> RTCPeerConnection:
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     try:
         await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         frames = await asyncio.to_thread(face_frames, session.avatar)
         for transceiver in pc.getTransceivers():
-            if transceiver.kind == "video":
+            if not media:
+                pc.addTrack(StalledTrack(transceiver.kind))
+            elif transceiver.kind == "video":
                 pc.addTrack(AvatarVideoTrack(frames, session.speaker, session.count_frame))
             elif transceiver.kind == "audio":
                 pc.addTrack(AvatarAudioTrack(session.speaker))
@@ -77,7 +80,8 @@ async def whep_post(request: web.Request) -> web.Response:
     if "m=" not in offer:
         raise ApiError(400, "Body must be an SDP offer")
     try:
-        pc = await asyncio.wait_for(_negotiate(session, strip_mdns(offer)), NEGOTIATE_TIMEOUT)
+        media = not request.get(NO_MEDIA, False)
+        pc = await asyncio.wait_for(_negotiate(session, strip_mdns(offer), media), NEGOTIATE_TIMEOUT)
     except asyncio.TimeoutError:
         raise ApiError(503, "Negotiation timed out", {"Retry-After": "1"}) from None
     except ValueError as exc:

@@ -1,6 +1,7 @@
 """Test controls: faults (status, body, headers, hang, drop, count), request log, sessions, expire, reset."""
 from __future__ import annotations
 
+import asyncio
 import time
 
 import aiohttp
@@ -156,3 +157,32 @@ async def test_expire_and_reset(api):
     log = (await api.request("GET", "/__test__/requests")).body
     assert [e["path"] for e in log] == ["/v1/avatar-session/create"]
     assert (await api.call(sid2, "keep-alive", token2)).status in (404, 410)
+
+
+async def test_fault_no_media_answers_the_offer_but_sends_no_frame(api, http):
+    from kaltura_avatar_emulator.viewer import connect
+
+    sid, token = await api.session()
+    whep_url = (await api.call(sid, "init-client", token)).body["whepUrl"]
+    await api.fault("whep-post", no_media=True)
+    viewer = await connect(http, whep_url)
+    try:
+        deadline = time.monotonic() + 10
+        while viewer.pc.connectionState != "connected":  # the connection itself comes up
+            assert time.monotonic() < deadline, viewer.pc.connectionState
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(1.0)  # 25 frames would have come by now
+        assert viewer.answers[0] == ("POST", 201) and viewer.frames == [] and viewer.audio == []
+        assert (await api.snapshot(sid))["frames_sent"] == 0
+    finally:
+        await viewer.close()
+    viewer = await connect(http, whep_url)  # one fault, one viewer: the next one gets media
+    try:
+        await viewer.wait_frames(1, 5)
+    finally:
+        await viewer.close()
+
+
+async def test_fault_no_media_is_for_whep_post_only(api):
+    r = await api.request("POST", "/__test__/faults", json={"route": "create", "no_media": True})
+    assert r.status == 400 and "whep-post" in r.body["error"]
