@@ -73,7 +73,7 @@ def make_middleware(controls: TestControls, body_limit: int):
             except web.HTTPRequestEntityTooLarge:
                 raw = b""
         route = route_name_of(request)
-        controls.requests.append({
+        entry = {
             "t": time.time(),
             "method": request.method,
             "path": request.path,
@@ -81,21 +81,30 @@ def make_middleware(controls: TestControls, body_limit: int):
             "query": redact.body(dict(request.query)),
             "headers": redact.headers(request.headers),
             "body": redact.body(describe(request, raw)),
-        })
-        fault = controls.take_fault(route) if route else None
-        if fault is None:
-            return await handler(request)
-        if fault.hang:
-            await asyncio.sleep(fault.hang)
-        if fault.drop:
-            if request.transport is not None:
-                request.transport.abort()
-            raise asyncio.CancelledError()  # nothing is written to a dropped connection
-        if fault.no_media:
-            request[NO_MEDIA] = True
-        if fault.status is None:
-            return await handler(request)
-        body = fault.body if fault.body is not None else {"success": False, "error": "Injected fault"}
-        return web.json_response(body, status=fault.status, headers=fault.headers)
+            "status": None,  # the answer's status, once there is one (none for a dropped connection)
+        }
+        controls.requests.append(entry)
+        response = await _answer(controls, route, request, handler)
+        entry["status"] = response.status
+        return response
 
     return test_controls
+
+
+async def _answer(controls: TestControls, route: str | None, request: web.Request, handler) -> web.StreamResponse:
+    """The handler's answer, or the one the next fault queued for ``route`` makes instead."""
+    fault = controls.take_fault(route) if route else None
+    if fault is None:
+        return await handler(request)
+    if fault.hang:
+        await asyncio.sleep(fault.hang)
+    if fault.drop:
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError()  # nothing is written to a dropped connection
+    if fault.no_media:
+        request[NO_MEDIA] = True
+    if fault.status is None:
+        return await handler(request)
+    body = fault.body if fault.body is not None else {"success": False, "error": "Injected fault"}
+    return web.json_response(body, status=fault.status, headers=fault.headers)

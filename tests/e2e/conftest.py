@@ -7,6 +7,8 @@ Fixtures:
   console error or uncaught page error not allowed with `guarded_page.allow_console_error(regex)`.
 - `py`: a guarded page on the harness (Pyodide + pydantic + kaltura_avatar loaded);
   `py.run(code)` runs async Python in the page and returns the last expression's value.
+- `module_py`: the same, one page (one Pyodide load) for a whole module; the emulator is reset
+  once, when the module starts, so cases can share a session.
 """
 
 from __future__ import annotations
@@ -281,3 +283,12 @@ def open_harness(guard: GuardedPage, emulator: Emulator) -> PyPage:
 @pytest.fixture
 def py(guarded_page, emulator) -> PyPage:
     return open_harness(guarded_page, emulator)
+
+
+@pytest.fixture(scope="module")
+def module_py(shared_context, emulator_process):
+    emulator_process.reset()
+    guard = GuardedPage(shared_context.new_page())
+    yield open_harness(guard, emulator_process)
+    guard.page.close()
+    guard.check()

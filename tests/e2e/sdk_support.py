@@ -9,7 +9,12 @@ peer connections are the page's own (``window.peerConnections``, recorded by the
 - ``new_session(api_key, **config)``, ``names(*which)``, ``until(predicate, timeout)``,
   ``frames()`` (video frames decoded by the page's newest peer connection), ``open_peers()``
   (peer connections not closed), ``last_peer()``, ``video_dom()``,
-  ``attempt(call, session)`` -> [code, state, connection].
+  ``attempt(call, session)`` -> [code, state, connection],
+  ``leaks()``: what the page holds that a session may leave behind: asyncio tasks still pending
+  (timers, loops), open peer connections, live proxies, ``<video>`` elements.
+
+On the test's side: ``server_routes``, ``route_times`` (from the emulator's request log),
+``gaps`` and ``active_sessions`` (the emulator's sessions not ended).
 """
 
 PRELUDE = r'''
@@ -70,6 +75,12 @@ def video_dom():
         })
     return out
 
+def leaks():
+    mine = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks() if not t.done() and t is not mine]
+    return {"tasks": len(tasks), "peers": open_peers(), "proxies": browser.live_proxies(),
+            "videos": js.document.querySelectorAll("video").length}
+
 async def attempt(call, session=None):
     """Run ``call`` (an awaitable, or a function returning one or not): [code, state, connection],
     the code being "no error" when it succeeds."""
@@ -94,3 +105,15 @@ def server_routes(emulator) -> list[str | None]:
     return [r["route"] for r in emulator.requests()]
 
 
+def route_times(requests: list[dict], route: str) -> list[float]:
+    """When the emulator received each request of ``route`` (seconds, its clock)."""
+    return [r["t"] for r in requests if r["route"] == route]
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [round(b - a, 3) for a, b in zip(times, times[1:])]
+
+
+def active_sessions(emulator) -> list[str]:
+    """The emulator's sessions that are not ended."""
+    return [s["id"] for s in emulator.sessions() if s["state"] == "active"]

@@ -186,3 +186,16 @@ async def test_fault_no_media_answers_the_offer_but_sends_no_frame(api, http):
 async def test_fault_no_media_is_for_whep_post_only(api):
     r = await api.request("POST", "/__test__/faults", json={"route": "create", "no_media": True})
     assert r.status == 400 and "whep-post" in r.body["error"]
+
+
+async def test_request_log_records_each_answers_status(api):
+    await api.fault("create", status=503)
+    await api.fault("create", status=None, drop=True)
+    assert (await api.create()).status == 503
+    with pytest.raises(aiohttp.ClientError):
+        await api.create()
+    sid, token = await api.session()
+    await api.call(sid, "keep-alive", "not-the-token")
+    log = (await api.request("GET", "/__test__/requests")).body
+    assert [(e["route"], e["status"]) for e in log] == [
+        ("create", 503), ("create", None), ("create", 200), ("keep-alive", 401)]
