@@ -81,6 +81,7 @@ class KalturaAvatarSession:
         self._say_lock = asyncio.Lock()
         self._unsubscribe_pagehide: Callable[[], None] | None = None
         self._released = False  # the server session was ended (or given up on) once already
+        self._created_here = False  # create_session made the server session: it is ours to end
 
     # --- state --------------------------------------------------------------------------
     def get_session_id(self) -> str | None:
@@ -184,6 +185,7 @@ class KalturaAvatarSession:
         session_id, token = await asyncio.shield(self._create_call)
         self._create_call = None
         self._adopt(session_id, token)
+        self._created_here = True
         self._log.info("Session %s created", session_id)
         await self._connect_first()
 
@@ -204,7 +206,9 @@ class KalturaAvatarSession:
         self._media.supervise()
 
     async def _startup_failed(self, err: AvatarError) -> None:
-        pointless = err.code in (E.UNAUTHORIZED, E.SESSION_NOT_FOUND)
+        # A session this SDK created is ended even when its token was refused (it may be the
+        # route, not the session); one a backend handed over with a refused token is not ours.
+        pointless = err.code is E.SESSION_NOT_FOUND or (err.code is E.UNAUTHORIZED and not self._created_here)
         await self._release(end_remote=not pointless)
         if err.code is E.SESSION_NOT_FOUND:
             self._finish(S.ENDED)

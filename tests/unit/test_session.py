@@ -302,6 +302,16 @@ async def test_unauthorized_ks_while_creating(world, code):
     assert world.http.routes() == ["create"] and session.get_session_state() == "ENDED"
 
 
+@pytest.mark.parametrize("code", [401, 403])
+async def test_a_refused_init_client_after_create_still_ends_the_created_session(world, code):
+    session, rec = new_session(world)
+    world.http.queue("init-client", status(code, "Invalid or expired token"))
+    with pytest.raises(AvatarError) as excinfo:
+        await session.create_session("avatar-123")
+    assert excinfo.value.code is E.UNAUTHORIZED and session.get_session_state() == "ERROR"
+    assert world.http.routes() == ["create", "init-client", "end"]  # ours: not left on the server
+
+
 async def test_foreign_token_on_init(world):
     session, rec = new_session(world, api_key=None)
     world.http.queue("init-client", status(401, "Invalid or expired token"))
@@ -309,6 +319,7 @@ async def test_foreign_token_on_init(world):
         await session.init_session("sess-1", "someone-elses-token")
     assert excinfo.value.code is E.UNAUTHORIZED and session.get_session_state() == "ERROR"
     assert "someone-elses-token" not in str(excinfo.value)
+    assert world.http.routes() == ["init-client"]  # not ours to end
 
 
 async def test_ended_session_on_init_is_session_not_found_and_ended(world):
