@@ -3,7 +3,8 @@
 
 A fault answers with ``status`` (after ``hang`` seconds), or drops the connection (``drop``), or,
 with ``no_media`` on ``whep-post``, lets the offer be answered normally while the viewer's tracks
-never send a frame (media that never starts)."""
+never send a frame (media that never starts). A fault with ``session`` hits only that session's
+requests, so a test can fail one session's keep-alive while others run beside it."""
 from __future__ import annotations
 
 import asyncio
@@ -34,6 +35,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: object = None
     no_media: bool = False
+    session: str | None = None  # only requests for this session id (a session route), else any
 
 
 @dataclass
@@ -44,14 +46,14 @@ class TestControls:
     def add_fault(self, route: str, fault: Fault) -> None:
         self.faults.setdefault(route, deque()).append(fault)
 
-    def take_fault(self, route: str) -> Fault | None:
-        queue = self.faults.get(route)
-        if not queue:
-            return None
-        fault = queue[0]
-        fault.count -= 1
-        if fault.count <= 0:
-            queue.popleft()
+    def take_fault(self, route: str, session_id: str | None = None) -> Fault | None:
+        """The first fault queued for ``route`` that applies to ``session_id`` (one counted down)."""
+        queue = self.faults.get(route) or deque()
+        fault = next((f for f in queue if f.session in (None, session_id)), None)
+        if fault is not None:
+            fault.count -= 1
+            if fault.count <= 0:
+                queue.remove(fault)
         return fault
 
     def clear(self) -> None:
@@ -93,7 +95,7 @@ def make_middleware(controls: TestControls, body_limit: int):
 
 async def _answer(controls: TestControls, route: str | None, request: web.Request, handler) -> web.StreamResponse:
     """The handler's answer, or the one the next fault queued for ``route`` makes instead."""
-    fault = controls.take_fault(route) if route else None
+    fault = controls.take_fault(route, request.match_info.get("sid")) if route else None
     if fault is None:
         return await handler(request)
     if fault.hang:

@@ -31,6 +31,7 @@ async def add_fault(request: web.Request) -> web.Response:
             headers={str(k): str(v) for k, v in (body.get("headers") or {}).items()},
             body=body.get("body"),
             no_media=bool(body.get("no_media", False)),
+            session=str(body["session"]) if body.get("session") is not None else None,
         )
     except (TypeError, ValueError, AttributeError):
         raise ApiError(400, "Invalid fault") from None

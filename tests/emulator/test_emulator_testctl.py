@@ -199,3 +199,11 @@ async def test_request_log_records_each_answers_status(api):
     log = (await api.request("GET", "/__test__/requests")).body
     assert [(e["route"], e["status"]) for e in log] == [
         ("create", 503), ("create", None), ("create", 200), ("keep-alive", 401)]
+
+
+async def test_a_fault_for_one_session_spares_the_others(api):
+    one, token_one = await api.session()
+    two, token_two = await api.session()
+    await api.fault("keep-alive", count=2, status=500, session=two)
+    assert (await api.call(one, "keep-alive", token_one)).status == 200
+    assert [(await api.call(two, "keep-alive", token_two)).status for _ in range(3)] == [500, 500, 200]
