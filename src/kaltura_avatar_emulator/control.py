@@ -57,13 +57,16 @@ async def create(request: web.Request) -> web.Response:
 
 
 def session_for(request: web.Request) -> Session:
-    """The active session named in the path, if the bearer token is bound to it (401/404/410)."""
+    """The active session named in the path, if the bearer token is bound to it (401/404/410).
+
+    An unknown session is 404 whatever the token: after a restart the server knows neither the
+    session nor the key its token was signed with, and the client must hear that it is gone."""
     emu = emulator(request)
-    token_sid = bearer_session_id(request.headers.get("Authorization"), emu.settings.secret)
     sid = request.match_info["sid"]
     session = emu.sessions.get(sid)
     if session is None:
         raise ApiError(404, "Session not found")
+    token_sid = bearer_session_id(request.headers.get("Authorization"), emu.settings.secret)
     if token_sid != sid:
         raise ApiError(401, "Invalid or expired token")
     if not session.active:

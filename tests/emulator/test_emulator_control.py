@@ -117,6 +117,9 @@ async def test_every_route_needs_a_valid_bound_token(api, route):
     tampered = token_a[:-4] + ("AAAA" if not token_a.endswith("AAAA") else "BBBB")
     error(await api.call(sid_a, route, tampered), 401)
     error(await api.call("no-such-session", route, token_a), 404, "Session not found")
+    # A session the server does not know is gone whatever the token (a restarted server knows
+    # neither the session nor the key that signed its token): 404, never 401.
+    error(await api.call("no-such-session", route, "garbage"), 404, "Session not found")
     await api.call(sid_a, "end", token_a)
     error(await api.call(sid_a, route, token_a), 410, "Session ended")
 
