@@ -297,8 +297,11 @@ class KalturaAvatarSession:
 
         Leaves state ``ENDED`` and connection ``CLOSED`` even if the server call fails (that
         error is then raised). Safe to call again, or while it runs: it resolves once the one
-        teardown is over. On a session never started it does nothing."""
+        teardown is over. On a session never started it only removes the ``<video>`` that
+        ``attach_avatar`` made (the state stays IDLE)."""
         if self._end_task is None:
+            if self._state is S.IDLE:
+                self._view.detach()
             if self._state in (S.IDLE, S.ENDED):
                 return
             self._end_task = asyncio.ensure_future(self._end())

@@ -115,6 +115,15 @@ async def test_without_a_container_nothing_is_attached_until_attach_avatar(world
     assert view.detached
 
 
+async def test_end_session_before_the_start_removes_the_video_attach_avatar_made(world):
+    session, rec = new_session(world)
+    session.attach_avatar("avatar-container")
+    await session.end_session()
+    (view,) = world.page.views
+    assert view.detached and session.get_session_state() == "IDLE" and rec.events == []
+    assert world.http.requests == []
+
+
 async def test_attach_before_create_gets_the_stream_when_it_arrives(world):
     session, _ = new_session(world)
     session.attach_avatar("avatar-container")
