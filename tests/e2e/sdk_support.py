@@ -7,7 +7,8 @@ peer connections are the page's own (``window.peerConnections``, recorded by the
 - ``BASE``: the emulator's Control API base URL; ``FAST``: a config with quick timings.
 - ``events``: every event of the sessions made by ``new_session`` as [name, value, ms].
 - ``new_session(api_key, **config)``, ``names(*which)``, ``until(predicate, timeout)``,
-  ``frames()`` (video frames decoded by the page's newest peer connection), ``open_peers()``
+  ``frames()`` (video frames decoded by the page's newest peer connection), ``frames_flow()``
+  (waits until that count grows), ``open_peers()``
   (peer connections not closed), ``last_peer()``, ``video_dom()``,
   ``attempt(call, session)`` -> [code, state, connection],
   ``leaks()``: what the page holds that a session may leave behind: asyncio tasks still pending
@@ -46,6 +47,15 @@ async def until(predicate, timeout=10.0, step=0.05):
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(step)
+
+async def frames_flow(timeout=10):
+    seen = await frames()
+    deadline = time.monotonic() + timeout
+    while await frames() <= seen:
+        if time.monotonic() > deadline:
+            raise TimeoutError("no new video frames")
+        await asyncio.sleep(0.05)
+    return True
 
 def last_peer():
     pcs = js.window.peerConnections

@@ -32,14 +32,6 @@ def media_session(base=BASE, **config):
     s.on("error", lambda e: errors.append(e.to_dict()))
     return s
 
-async def frames_flow(timeout=10):
-    """Wait until the newest peer connection decodes more frames than it has now."""
-    seen = await frames()
-    deadline = time.monotonic() + timeout
-    while await frames() <= seen:
-        assert time.monotonic() < deadline, "no new frames"
-        await asyncio.sleep(0.05)
-
 async def start(s):
     errors.clear()
     started = time.monotonic()

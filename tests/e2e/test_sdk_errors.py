@@ -7,63 +7,6 @@ from sdk_support import prelude, server_routes
 HTTP_ERRORS = r"Failed to load resource: the server responded with a status of (401|403|404|409|410|500|503)"
 
 
-def test_bad_inputs_and_wrong_states(py, make_mp3):
-    prelude(py)
-    mp3_48k = make_mp3(0.3, rate=48000).hex()
-    result = py.run(f"""
-        out = {{}}
-        for name, config in {{"no base_url": {{}}, "bad url": {{"baseUrl": "ftp://x"}},
-                              "retry": {{"baseUrl": BASE, "retryConfig": {{"maxAttempts": 0}}}},
-                              "level": {{"baseUrl": BASE, "logLevel": "loud"}}}}.items():
-            out[name] = await attempt(lambda: KalturaAvatarSession("ks", config))
-        session = new_session(None)
-        out["create without api_key"] = await attempt(session.create_session("avatar-123"), session)
-        session = new_session()
-        out["missing container"] = await attempt(session.create_session("avatar-123", None, "nope"), session)
-        out["say before ready"] = await attempt(session.say_text("hi"), session)
-        out["end before create"] = await attempt(session.end_session(), session)
-        out["bad event"] = await attempt(lambda: session.on("speaking", print), session)
-        await session.create_session({{"avatarId": "avatar-123"}})
-        out["create twice"] = await attempt(session.create_session("avatar-123"), session)
-        out["empty text"] = await attempt(session.say_text("  "), session)
-        out["text not a string"] = await attempt(session.say_text(42), session)
-        out["no turn id"] = await attempt(session.say_audio(b"x", None, 1.0), session)
-        out["zero duration"] = await attempt(session.say_audio(b"x", "t", 0), session)
-        out["MP3 at 48 kHz"] = await attempt(session.say_audio(bytes.fromhex("{mp3_48k}"), "t", 0.3), session)
-        out["not audio"] = await attempt(session.say_audio(js.Blob.new(to_js(["RIFF....WAVE"])), "t", 1.0), session)
-        out["not a blob"] = await attempt(session.say_audio(js.document.body, "t", 1.0), session)
-        await session.end_session()
-        out["say after end"] = await attempt(session.say_text("hi"), session)
-        out["end twice"] = await attempt(session.end_session(), session)
-        out["attach after end"] = await attempt(lambda: session.attach_avatar("avatar-container"), session)
-        out["errors emitted"] = len(names("error"))
-        out
-    """.replace("to_js(", "__import__('pyodide.ffi').ffi.to_js("))
-    bad_config = ["INVALID_CONFIGURATION", None, None]
-    assert result == {
-        "no base_url": bad_config, "bad url": bad_config, "retry": bad_config, "level": bad_config,
-        "create without api_key": ["INVALID_CONFIGURATION", "IDLE", "DISCONNECTED"],
-        "missing container": ["INVALID_CONFIGURATION", "IDLE", "DISCONNECTED"],
-        "say before ready": ["INVALID_STATE", "IDLE", "DISCONNECTED"],
-        "end before create": ["no error", "IDLE", "DISCONNECTED"],  # nothing to end: quietly nothing
-        "bad event": ["INVALID_CONFIGURATION", "IDLE", "DISCONNECTED"],
-        "create twice": ["INVALID_STATE", "READY", "CONNECTED"],
-        "empty text": ["INVALID_CONFIGURATION", "READY", "CONNECTED"],
-        "text not a string": ["INVALID_CONFIGURATION", "READY", "CONNECTED"],
-        "no turn id": ["INVALID_CONFIGURATION", "READY", "CONNECTED"],
-        "zero duration": ["INVALID_CONFIGURATION", "READY", "CONNECTED"],
-        "MP3 at 48 kHz": ["INVALID_CONFIGURATION", "READY", "CONNECTED"],
-        "not audio": ["INVALID_CONFIGURATION", "READY", "CONNECTED"],
-        "not a blob": ["INVALID_CONFIGURATION", "READY", "CONNECTED"],
-        "say after end": ["INVALID_STATE", "ENDED", "CLOSED"],
-        "end twice": ["no error", "ENDED", "CLOSED"],  # idempotent, as close() is
-        "attach after end": ["INVALID_STATE", "ENDED", "CLOSED"],
-        "errors emitted": 14,  # every error raised by a session (not the constructor) is also an event
-    }
-    routes = server_routes(py.emulator)
-    assert "say-text" not in routes and "say-audio" not in routes  # nothing bad was sent
-
-
 def test_unauthorized_ks_forbidden_ks_and_a_foreign_token(py):
     py.allow_console_error(HTTP_ERRORS)
     prelude(py)
@@ -99,19 +42,15 @@ def test_unauthorized_ks_forbidden_ks_and_a_foreign_token(py):
     assert len([s for s in py.emulator.sessions() if s["state"] == "active"]) == 2
 
 
-def test_expired_sessions_keep_alive_schedule_and_retries(py):
+def test_a_force_expired_session_ends_at_its_next_keep_alive_or_call(py):
+    """The keep-alive schedule and the retries are in test_inputs.py and test_faults.py."""
     py.allow_console_error(HTTP_ERRORS)
     prelude(py)
-    # Keep-alive on schedule (shortened to 0.5 s), then a force-expired session ends by keep-alive.
     session_id = py.run("""
         kept = new_session(keepAliveIntervalS=0.5)
         await kept.create_session("avatar-123", None, "avatar-container")
-        await asyncio.sleep(2.3)
         kept.get_session_id()
     """)
-    times = py.emulator.session(session_id)["keepalives"]
-    gaps = [b - a for a, b in zip(times, times[1:])]
-    assert len(times) >= 4 and all(0.4 < g < 0.9 for g in gaps), times
     py.emulator.expire(session_id)
     result = py.run("""
         await until(lambda: kept.get_session_state() == "ENDED", timeout=5)
@@ -130,45 +69,23 @@ def test_expired_sessions_keep_alive_schedule_and_retries(py):
     assert py.run("await attempt(expiring.say_text('anyone there?'), expiring)") == \
         ["SESSION_NOT_FOUND", "ENDED", "CLOSED"]
 
-    # A 5xx burst on create and keep-alive retries through; WHEP 409 waits its Retry-After.
-    py.emulator.call("DELETE", "/__test__/requests")
-    py.emulator.fault("create", count=2, status=503)
-    py.emulator.fault("whep-post", count=1, status=409, headers={"Retry-After": "1"})
-    py.emulator.fault("keep-alive", count=1, status=500)
-    result = py.run("""
-        events.clear()
-        flaky = new_session(keepAliveIntervalS=0.5)
-        started = time.monotonic()
-        await flaky.create_session("avatar-123", None, "avatar-container")
-        took = time.monotonic() - started
-        await asyncio.sleep(1.3)
-        [names(), took, flaky.get_session_state()]
-    """)
-    assert result[0] == [["stateChange", "CREATING"], ["connectionChange", "CONNECTING"],
-                         ["connectionChange", "CONNECTED"], ["stateChange", "READY"]]  # no error event
-    assert result[1] > 1.0 and result[2] == "READY"
-    requests = py.emulator.requests()
-    routes = server_routes(py.emulator)
-    assert routes.count("create") == 3
-    posts = [r["t"] for r, route in zip(requests, routes) if route == "whep-post"]
-    assert len(posts) == 2 and posts[1] - posts[0] >= 0.95
-    assert routes.count("keep-alive") >= 2
-    py.run("await flaky.end_session()")
 
-
-def test_end_during_create_then_recovery_then_tab_close(py):
+def test_end_during_create_then_tab_close(py):
     py.allow_console_error(HTTP_ERRORS)
     prelude(py)
     # end_session while create_session waits on a slow create: both return, the session is ended.
     py.emulator.fault("create", count=1, hang=1.0)
-    result = py.run("""
+    py.run("""
         slow = new_session()
-        async def end_soon():
-            await asyncio.sleep(0.3)
-            await slow.end_session()
-        ending = asyncio.ensure_future(end_soon())
-        outcome = await attempt(slow.create_session("avatar-123", None, "avatar-container"), slow)
-        await ending
+        creating = asyncio.ensure_future(attempt(slow.create_session("avatar-123", None, "avatar-container"), slow))
+    """)
+    deadline = time.time() + 10
+    while "create" not in server_routes(py.emulator):  # the server holds the create: end now
+        assert time.time() < deadline, "the create never reached the server"
+        time.sleep(0.02)
+    result = py.run("""
+        await slow.end_session()
+        outcome = await creating
         [outcome, names(), video_dom(), browser.live_proxies(), slow.get_session_id()]
     """)
     assert result[0] == ["INVALID_STATE", "ENDED", "CLOSED"]
@@ -177,30 +94,11 @@ def test_end_during_create_then_recovery_then_tab_close(py):
     assert result[2:4] == [[], 0]
     assert py.emulator.session(result[4])["state"] == "ended"  # the session the slow create made
 
-    # Media dropped by the server: a fresh WHEP negotiation, the same <video> gets the new stream.
     session_id = py.run("""
-        events.clear()
         live = new_session()
         await live.create_session("avatar-123", None, "avatar-container")
-        js.document.querySelector("video").dataset.mark = "same"
-        first_stream = js.document.querySelector("video").srcObject.id
         live.get_session_id()
     """)
-    py.emulator.drop_media(session_id)
-    result = py.run("""
-        await until(lambda: names("connectionChange")[-1:] == [["connectionChange", "CONNECTED"]]
-                    and len(names("connectionChange")) > 2, timeout=15)
-        f1 = await frames()
-        await asyncio.sleep(0.5)
-        f2 = await frames()
-        [names("connectionChange")[2:], video_dom(), f2 > f1, js.document.querySelector("video").srcObject.id != first_stream]
-    """)
-    assert result[0] == [["connectionChange", "DISCONNECTED"], ["connectionChange", "CONNECTING"],
-                         ["connectionChange", "CONNECTED"]]
-    (video,) = result[1]
-    assert 'data-mark="same"' in video["html"] and not video["paused"]
-    assert result[2:] == [True, True]
-    assert py.emulator.session(session_id)["viewers"] == 1
 
     # The tab goes away: the session is ended with keepalive requests, the WHEP resource deleted.
     py.emulator.call("DELETE", "/__test__/requests")

@@ -37,7 +37,6 @@ def test_fe_only_seed_example(py):
     assert server["state"] == "active" and server["viewers"] == 1 and server["avatar_id"] == "avatar-123"
 
     py.run("""
-        await asyncio.sleep(0.5)
         frames_before = await frames()
         await session.say_text("Hello from Kaltura Avatar!")
         await until(lambda: names("speakingEnd"), timeout=15)
@@ -104,15 +103,12 @@ def test_attach_avatar_before_the_stream_then_moved_and_a_missing_container(py):
         await session.create_session("avatar-123", "voice-456")
         js.document.querySelector("video").dataset.mark = "the-one"
         session.attach_avatar("other-container")
-        await asyncio.sleep(0.5)
-        f1 = await frames()
-        await asyncio.sleep(0.5)
-        f2 = await frames()
+        flowing = await frames_flow()
     """)
     (moved,) = py.run("video_dom()")
     assert moved["parent"] == "other-container" and 'data-mark="the-one"' in moved["html"]
     assert moved["tracks"] == ["audio", "video"] and not moved["paused"] and not moved["muted"]
-    assert py.run("f2 > f1 > 0") is True  # frames decoded keep increasing after the move
+    assert py.run("flowing") is True  # frames decoded keep increasing after the move
     assert py.run("await attempt(lambda: session.attach_avatar('no-such-div'), session)") == \
         ["INVALID_CONFIGURATION", "READY", "CONNECTED"]
     py.run("await session.end_session()")
@@ -142,7 +138,7 @@ def test_blocked_autoplay_plays_muted_then_sound_at_the_next_gesture(py):
         session.off("connectionChange", never)
         await session.create_session("avatar-123", None, "avatar-container")
         known_at_ready = session.is_muted()  # the page can tell the user at once
-        await asyncio.sleep(0.3)
+        await until(lambda: not video_dom()[0]["paused"])
         [video_dom()[0], known_at_ready]
     """)
     muted, known_at_ready = muted

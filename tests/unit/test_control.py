@@ -123,9 +123,10 @@ async def test_404_410_on_session_routes_are_session_not_found(http, client, cod
 
 
 @pytest.mark.parametrize("code", [404, 410])
-async def test_end_of_an_ended_session_is_fine(http, client, code):
+async def test_end_of_an_ended_session_is_fine(http, client, sleeps, code):
     http.queue("end", status(code))
-    await client.end()
+    assert await client.end() is None  # resolves: the session is over, which is what was asked
+    assert [r.route for r in http.requests] == ["end"] and sleeps == []  # once, never retried
 
 
 async def test_404_on_create_is_a_failed_request_not_a_missing_session(http, client):
