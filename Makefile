@@ -39,6 +39,7 @@ dist: setup
 bench: setup-test
 	$(PY) bench/bench_emulator.py
 	$(PY) bench/bench_boot.py
+	$(PY) bench/bench_soak.py
 
 clean:
 	rm -rf $(VENV) .cache static/vendor dist

@@ -18,7 +18,7 @@ Decisions where the issue and protocol.md could be read two ways (a demanding us
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 
@@ -40,7 +40,6 @@ class Fault:
     status: int | None = None  # details.status of the error
     config: str = "matrix"
     failed_status: int | None = None  # the status the failing attempts were answered with
-    extra: dict = field(default_factory=dict)
 
 
 def _status(status):
