@@ -96,7 +96,7 @@ def is_cross_site(request: web.Request, s: Settings) -> bool:
 
 def page_policy(request: web.Request, s: Settings) -> str:
     mounted = any(request.path.startswith(prefix.rstrip("/") + "/") for prefix in s.mounts)
-    return csp.policy(connect=tuple(filter(None, [s.upstream_url])), inline_scripts=mounted)
+    return csp.policy(connect=tuple(filter(None, [s.upstream_url])), mounted=mounted)
 
 
 def add_response_headers(headers, request: web.Request, s: Settings) -> None:
