@@ -138,7 +138,8 @@ async def say_audio(request: web.Request) -> web.Response:
     segment, task = session.speaker.fill_later(turn_id, asyncio.to_thread(decode_to_pcm, audio.data, s.max_audio_seconds))
     await asyncio.wait({task})
     if isinstance(segment.error, AudioTooLong):
-        raise ApiError(400, f"Audio is too long ({segment.error.seconds:.0f} s; max {s.max_audio_seconds:g} s)")
+        raise ApiError(400, f"Audio is too long ({segment.error.seconds:.0f} s; max {s.max_audio_seconds:g} s): "
+                       "send it as shorter clips")
     if isinstance(segment.error, UndecodableAudio):
         raise ApiError(400, "Could not decode audio")
     if segment.error is not None:

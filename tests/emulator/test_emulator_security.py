@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import av
-import numpy as np
 import pytest
 from aiohttp.test_utils import TestServer
 
@@ -225,39 +224,27 @@ async def test_every_response_is_nosniff_and_every_page_has_the_policy(api):
 
 # --- bounded work -------------------------------------------------------------------------
 
-def mp3(seconds: float, bit_rate: int) -> bytes:
-    """A bare MP3 stream (no ID3 tag, no Xing header), so two of them concatenate into one."""
-    rate = 44100
-    pcm = (0.5 * np.sin(2 * np.pi * 220 * np.arange(int(seconds * rate)) / rate) * 32767).astype(np.int16)
-    out = io.BytesIO()
-    with av.open(out, "w", format="mp3", options={"id3v2_version": "0", "write_xing": "0"}) as container:
-        stream = container.add_stream("libmp3lame", rate=rate, layout="mono")
-        stream.bit_rate = bit_rate
-        for start in range(0, len(pcm), 1152):
-            frame = av.AudioFrame.from_ndarray(pcm[None, start:start + 1152], format="s16", layout="mono")
-            frame.sample_rate = rate
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return out.getvalue()
+@pytest.fixture
+def mp3(make_mp3):
+    """`mp3(seconds, bit_rate)`: a bare MP3 stream (no ID3 tag, no Xing header): two concatenate into one."""
+    return lambda seconds, bit_rate: make_mp3(seconds, bit_rate=bit_rate, bare=True)
 
 
-async def test_say_audio_refuses_audio_over_the_limit(limited_api, audio_form):
+async def test_say_audio_refuses_audio_over_the_limit(limited_api, audio_form, mp3):
     sid, token = await limited_api.session()
     long = mp3(30, 32000)  # 30 s, judged from the stream before decoding
     r = await limited_api.call(sid, "say-audio", token, json=None, data=audio_form(long))
-    assert r.status == 400 and r.body["error"] == "Audio is too long (30 s; max 10 s)"
+    assert r.status == 400 and r.body["error"] == "Audio is too long (30 s; max 10 s): send it as shorter clips"
     # a stream that understates its length (a 320 kbit/s start makes 42 s look like 6 s) is cut at the limit
     lying = mp3(2, 320000) + mp3(40, 32000)
     with av.open(io.BytesIO(lying)) as container:
         assert container.duration / av.time_base < 10
     r = await limited_api.call(sid, "say-audio", token, json=None, data=audio_form(lying))
-    assert r.status == 400 and r.body["error"] == "Audio is too long (10 s; max 10 s)"
+    assert r.status == 400 and r.body["error"] == "Audio is too long (10 s; max 10 s): send it as shorter clips"
     assert (await limited_api.snapshot(sid))["audio_queue_ms"] == 0  # nothing of either was queued
 
 
-async def test_queued_speech_is_bounded_with_retry_after(limited_api, audio_form):
+async def test_queued_speech_is_bounded_with_retry_after(limited_api, audio_form, mp3):
     """No viewer, so nothing plays: 8 s queued of a 5 s bound, the next request waits at least 3 s."""
     sid, token = await limited_api.session()
     assert (await limited_api.call(sid, "say-audio", token, json=None, data=audio_form(mp3(8, 32000)))).status == 200
