@@ -15,8 +15,13 @@ Every compressible file also gets a `.gz` twin (gzip -9, fixed mtime, kept only 
 `precompressed gzip`, most CDNs). Brotli needs a non-stdlib encoder: when the `brotli` module
 is importable a `.br` twin is written too, otherwise it is skipped.
 
+index.html gets the demo's Content-Security-Policy as a `<meta>` (the emulator's own, from
+kaltura_avatar_emulator/csp.py, with the backend's origin in `connect-src`); a `<meta>` cannot
+carry `frame-ancestors`, so a host that can set headers should send the policy as a header.
+
 Paths in the page are relative, so dist/ can be served from a domain root or a sub-folder.
-The backend must allow the page's origin (CORS): the emulator answers `*`.
+The backend must allow the page's origin (CORS): the Control API answers `*`, the emulator's
+backend route answers loopback origins and those given with `--allow-origin`.
 """
 
 from __future__ import annotations
@@ -59,6 +64,19 @@ def page_config(backend: str | None, base_url: str | None) -> dict:
     if base_url:
         config["baseUrl"] = check_url(base_url, "--base-url")
     return config
+
+
+def add_policy_meta(page: Path, config: dict) -> None:
+    """Put the CSP `<meta>` first in <head>, after the charset, before any script."""
+    from kaltura_avatar_emulator import csp
+
+    content = csp.policy(connect=(config.get("backend") or "", config.get("baseUrl") or ""), meta=True)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{content}">'
+    html = page.read_text()
+    charset = '<meta charset="utf-8">'
+    if charset not in html:
+        raise SystemExit(f"{page} has no {charset} to put the policy after")
+    page.write_text(html.replace(charset, f"{charset}\n  {meta}", 1))
 
 
 def copy_tree(src: Path, dst: Path, skip_names: set[str] = frozenset()) -> None:
@@ -120,6 +138,7 @@ def build(out: Path, backend: str | None = None, base_url: str | None = None, co
     copy_tree(static / "vendor", out / "static" / "vendor", skip_names=VENDOR_SKIP)
     config = page_config(backend, base_url)
     (out / "static" / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    add_policy_meta(out / "index.html", config)
     stats = {"config": config}
     if compress:
         files, raw, wire = precompress(out)

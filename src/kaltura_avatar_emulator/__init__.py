@@ -3,6 +3,8 @@
 Run: python -m kaltura_avatar_emulator [--host 127.0.0.1] [--port 8000] [--root DIR]
      [--mount /prefix=DIR ...] [--test-controls] [--idle-timeout S] [--max-sessions N]
      [--ks KS ...] [--forbidden-ks KS ...] [--token-ttl S] [--turn [--turn-port P]] [--upstream-url URL]
+     [--allow-origin ORIGIN ...] [--allow-host NAME ...] [--max-audio-seconds S] [--max-turn-chars N]
+     [--max-queue-seconds S]
 Prints "Serving on http://HOST:PORT/" once ready; stops cleanly on SIGINT/SIGTERM.
 
 Static files: / -> ROOT/index.html, /pyscript.toml, /static/<path>, and /prefix/<path> per --mount.
@@ -10,6 +12,9 @@ Control API: POST /v1/avatar-session[/create], /v1/avatar-session/{id}/{init-cli
   say-audio,interrupt,keep-alive,end}; POST /v1/catalog-item/list; GET|POST /api/create-avatar-session
   (server-side create with the server's own KS, env KALTURA_AVATAR_BACKEND_KS; upstream from
   --upstream-url or env KALTURA_AVATAR_UPSTREAM_URL). The KS "forbidden-ks" gets 403.
+Guards (security.py): a Host that is not loopback, --host or --allow-host gets 421 everywhere;
+  the backend route and the test controls answer CORS only to loopback and --allow-origin
+  origins and refuse cross-site requests with 403.
 WHEP: POST /rtc/v1/whep/?app=app&stream={sessionId}; PATCH/DELETE on the returned Location.
 
 Test controls (only with --test-controls; 404 otherwise):

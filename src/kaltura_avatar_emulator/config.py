@@ -39,3 +39,8 @@ class Settings:
     backend_voice_id: str | None = "voice-456"
     max_text_chars: int = 1000
     max_audio_bytes: int = 10 * 1024 * 1024
+    max_audio_seconds: float = 600.0  # one say-audio clip
+    max_turn_chars: int = 10_000  # all the say-text chunks of one turn
+    max_queue_seconds: float = 600.0  # speech waiting to play, per session, before say-* answers 429
+    allow_origins: list[str] = field(default_factory=list)  # besides loopback: may use the backend route
+    allow_hosts: list[str] = field(default_factory=list)  # Host names answered besides loopback and --host

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable
@@ -45,6 +46,7 @@ class Turn:
     segments: deque[Segment] = field(default_factory=deque)
     final: bool = False
     last_chunk: float = field(default_factory=time.monotonic)
+    chars: int = 0  # text received so far (say-text chunks)
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Speaker:
     """
 
     TURN_IDLE_S = 10.0
+    MAX_QUEUED_SEGMENTS = 100  # chunks and clips waiting (synthesising or to play), whatever their length
 
     turns: deque[Turn] = field(default_factory=deque)
     records: list[SpeechRecord] = field(default_factory=list)
@@ -65,9 +68,13 @@ class Speaker:
     current: SpeechRecord | None = None  # the record of the head turn, from its first sound
     level: float = 0.0  # smoothed RMS (0..1) of what was last sent
 
-    def reserve(self, turn_id: str, final: bool = True) -> Segment:
+    def open_turn(self, turn_id: str) -> Turn | None:
+        """The turn a chunk with this id would join (None: it would start a new one)."""
+        return next((t for t in self.turns if t.turn_id == turn_id and not t.final), None)
+
+    def reserve(self, turn_id: str, final: bool = True, chars: int = 0) -> Segment:
         """Take a place in line now (arrival order), fill `pcm` later."""
-        turn = next((t for t in self.turns if t.turn_id == turn_id and not t.final), None)
+        turn = self.open_turn(turn_id)
         if turn is None:
             turn = Turn(turn_id)
             self.turns.append(turn)
@@ -75,15 +82,29 @@ class Speaker:
         turn.segments.append(seg)
         turn.final = final
         turn.last_chunk = time.monotonic()
+        turn.chars += chars
         return seg
 
+    def wait_before_more(self, max_seconds: float) -> int | None:
+        """Seconds to wait before more speech may queue (the backlog is full), or None: it may now.
+
+        The backlog is bounded by its audio (`max_seconds`, which plays away in real time) and by
+        its number of segments; a request that fits may pass the bound by its own length only.
+        """
+        over = self.queued_ms() / 1000.0 - max_seconds
+        if over >= 0:
+            return max(1, math.ceil(over))
+        if sum(len(t.segments) for t in self.turns) >= self.MAX_QUEUED_SEGMENTS:
+            return 1
+        return None
+
     def fill_later(self, turn_id: str, make_pcm: Awaitable[np.ndarray],
-                   final: bool = True) -> tuple[Segment, asyncio.Task]:
+                   final: bool = True, chars: int = 0) -> tuple[Segment, asyncio.Task]:
         """Reserve a place now and fill it when `make_pcm` finishes (interrupt cancels it).
 
         The task outlives the request that started it, so a client hanging up cannot block the line.
         """
-        seg = self.reserve(turn_id, final)
+        seg = self.reserve(turn_id, final, chars)
 
         async def fill() -> None:
             try:
