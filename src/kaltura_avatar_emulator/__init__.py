@@ -22,8 +22,9 @@ Test controls (only with --test-controls; 404 otherwise):
   POST   /__test__/sessions/{id}/expire       end the session as if idle-timed-out
   POST   /__test__/sessions/{id}/drop-media   close its WHEP peer connection (session stays)
   GET    /__test__/sessions[/{id}]            {id, state, avatar_id, voice_id, viewers, frames_sent,
-         frames_late, audio_queue_ms, speaking, speech: [{turn_id, start, end}], keepalives, created,
-         ended_reason}  (speech start/end: unix times when the turn's audio was sent)
+         frames_late, audio_queue_ms, speaking, speech: [{turn_id, start, end, text, interrupted}],
+         keepalives, created, ended_reason}  (speech: one record per turn heard; start/end: unix times
+         when its audio was sent; text: its chunks that began playing, null for say-audio)
   GET    /__test__/requests   [{t, method, path, route, query, headers, body}] (route: the fault route
          name the request matched, or null; secrets redacted); DELETE clears
   POST   /__test__/reset      end (and forget) all sessions, clear faults and the request log

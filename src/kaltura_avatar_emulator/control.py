@@ -97,7 +97,8 @@ async def say_text(request: web.Request) -> web.Response:
     elif not isinstance(is_final, bool):
         raise ApiError(400, "isFinal must be a boolean")
     turn_id = str(body.get("turnId") or secrets.token_hex(6))
-    segment, task = session.speaker.fill_later(turn_id, tts.synthesize(text, session.voice, session.speed), is_final)
+    segment, task = session.speaker.fill_later(turn_id, tts.synthesize(text, session.voice, session.speed),
+                                                  is_final, text)
     await asyncio.wait({task})
     if segment.error is not None:
         log.error("TTS failed: %s", segment.error)
