@@ -1,11 +1,13 @@
 """Local emulator of the Kaltura avatar backend (Control API + WHEP media), and the demo's web server.
 
-Run: python -m kaltura_avatar_emulator [--host 127.0.0.1] [--port 8000] [--root DIR]
+Run: python -m kaltura_avatar_emulator [--host 127.0.0.1] [--port 8000] [--pages DIR] [--root DIR]
      [--mount /prefix=DIR ...] [--test-controls] [--idle-timeout S] [--max-sessions N]
      [--ks KS ...] [--forbidden-ks KS ...] [--token-ttl S] [--turn [--turn-port P]] [--upstream-url URL]
 Prints "Serving on http://HOST:PORT/" once ready; stops cleanly on SIGINT/SIGTERM.
 
-Static files: / -> ROOT/index.html, /pyscript.toml, /static/<path>, and /prefix/<path> per --mount.
+Static files: / -> ROOT/index.html, /pyscript.toml, /static/<path> (the demo), or with --pages DIR
+  every path from DIR instead; /kaltura-avatar/ -> the runtime pages load (kaltura-avatar.js,
+  pyodide-snapshot.mjs, vendor/ from ROOT/static/); /prefix/<path> per --mount.
 Control API: POST /v1/avatar-session[/create], /v1/avatar-session/{id}/{init-client,say-text,
   say-audio,interrupt,keep-alive,end}; POST /v1/catalog-item/list; GET|POST /api/create-avatar-session
   (server-side create with the server's own KS, env KALTURA_AVATAR_BACKEND_KS; upstream from

@@ -18,6 +18,7 @@ class Settings:
     port: int = 8000
     root: Path = field(default_factory=default_root)
     mounts: dict[str, Path] = field(default_factory=dict)
+    pages: Path | None = None  # a folder of the user's pages served at / in place of the demo
     test_controls: bool = False
     idle_timeout: float = 120.0
     max_sessions: int = 5
@@ -39,3 +40,10 @@ class Settings:
     backend_voice_id: str | None = "voice-456"
     max_text_chars: int = 1000
     max_audio_bytes: int = 10 * 1024 * 1024
+
+    def runtime_missing(self) -> str | None:
+        """What to do when the runtime people's pages load (ROOT/static/vendor/) is not built."""
+        if (self.root / "static" / "vendor" / "pyodide" / "pyodide.mjs").is_file():
+            return None
+        return (f"the browser runtime is not built in {self.root / 'static' / 'vendor'}: "
+                "run `make setup` (or `python scripts/build_vendor.py`) in the project folder")
