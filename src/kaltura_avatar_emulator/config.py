@@ -5,6 +5,11 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The runtime people's pages load (from ROOT/static/), at one documented path: the emulator serves
+# it there, and `make dist PAGES=DIR` puts it in that folder next to the pages.
+RUNTIME_PREFIX = "/kaltura-avatar/"
+RUNTIME_FILES = ("kaltura-avatar.js", "pyodide-snapshot.mjs")  # and everything under vendor/
+
 
 def default_root() -> Path:
     """The project root when running from a checkout, else the working directory."""

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from .config import RUNTIME_FILES, RUNTIME_PREFIX
+
 MIME = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -28,9 +30,6 @@ MIME = {
     ".wav": "audio/wav",
 }
 FALLBACK = "application/octet-stream"
-# The runtime people's pages load, served from ROOT/static/ at one documented path.
-RUNTIME_PREFIX = "/kaltura-avatar/"
-RUNTIME_FILES = ("kaltura-avatar.js", "pyodide-snapshot.mjs")  # and everything under vendor/
 
 
 def safe_join(folder: Path, relative: str) -> Path | None:
