@@ -8,6 +8,8 @@ Fixtures:
   console error or uncaught page error not allowed with `guarded_page.allow_console_error(regex)`.
 - `py`: a guarded page on the harness (Pyodide + pydantic + kaltura_avatar loaded);
   `py.run(code)` runs async Python in the page and returns the last expression's value.
+- For the README's tests, the pytest plugin's fixtures: `avatar_emulator` serving `avatar_pages`
+  (the README's my-pages/ snippets, saved as a user would), and pytest-playwright's `page`, guarded.
 """
 
 from __future__ import annotations
@@ -138,6 +140,17 @@ def guarded_page(shared_context):
     guard.check()
 
 
+@pytest.fixture
+def page(page, request):
+    """pytest-playwright's own `page` (what the README's example test uses), watched like
+    `guarded_page`; a module's ALLOWED_CONSOLE_ERRORS lists the console errors its tests expect."""
+    guard = GuardedPage(page)
+    for pattern in getattr(request.module, "ALLOWED_CONSOLE_ERRORS", ()):
+        guard.allow_console_error(pattern)
+    yield page
+    guard.check()
+
+
 # --- the emulator ---------------------------------------------------------------------
 
 class Emulator(AvatarEmulator):
@@ -189,6 +202,16 @@ def start_another_emulator(vendor, tmp_path_factory):
 def emulator(emulator_process):
     emulator_process.reset()
     return emulator_process
+
+
+@pytest.fixture(scope="session")
+def avatar_pages(vendor, tmp_path_factory) -> Path:
+    """The folder the plugin's `avatar_emulator` serves: my-pages/ saved from the README's snippets."""
+    import readme
+
+    folder = tmp_path_factory.mktemp("readme") / "my-pages"
+    readme.save_pages(folder)
+    return folder
 
 
 # --- Python in the page ---------------------------------------------------------------
