@@ -39,7 +39,9 @@ def avatar_pages(pytestconfig: pytest.Config) -> Path | None:
     base = pytestconfig.inipath.parent if pytestconfig.inipath else pytestconfig.rootpath
     folder = (base / value).resolve()
     if not folder.is_dir():
-        pytest.fail(f"kaltura_avatar_pages = {value!r}: {folder} is not a folder", pytrace=False)
+        pytest.fail(f"kaltura_avatar_pages = {value!r} names {folder}, which is not a folder: "
+                    f"create it, or fix the option in {pytestconfig.inipath or 'your pytest configuration'}",
+                    pytrace=False)
     return folder
 
 

@@ -12,6 +12,7 @@ browser driver either; with plain Playwright (or anything else)::
 from __future__ import annotations
 
 import json
+import os
 import re
 import selectors
 import subprocess
@@ -60,7 +61,10 @@ class AvatarEmulator:
               timeout: float = START_TIMEOUT_S) -> AvatarEmulator:
         """Start ``python -m kaltura_avatar_emulator --port 0 --test-controls [--pages DIR] *options``
         and wait for its ready line; its stderr goes to ``log`` (default: a temporary file)."""
-        log = Path(log) if log else Path(tempfile.mkstemp(prefix="kaltura-avatar-emulator-", suffix=".log")[1])
+        if log is None:
+            handle, log = tempfile.mkstemp(prefix="kaltura-avatar-emulator-", suffix=".log")
+            os.close(handle)
+        log = Path(log)
         command = [sys.executable, "-m", "kaltura_avatar_emulator", "--port", "0", "--test-controls"]
         if pages is not None:
             command += ["--pages", str(Path(pages).resolve())]
