@@ -1,4 +1,5 @@
-"""scripts/build_dist.py --pages (what `make dist PAGES=DIR` runs): refusals that lose nothing."""
+"""The README's commands for your own pages: `make demo PAGES=DIR` runs the emulator with --pages,
+`make dist PAGES=DIR` runs scripts/build_dist.py --pages, whose refusals lose nothing."""
 
 import re
 import subprocess
@@ -33,7 +34,11 @@ def test_the_demo_s_backend_options_are_refused_with_pages(pages, tmp_path):
         build_dist.build(tmp_path / "dist", backend="http://127.0.0.1:8000", pages=pages)
 
 
-def test_make_dist_passes_pages_to_the_build():
-    dry = subprocess.run(["make", "-n", "dist", "PAGES=my-pages"], cwd=ROOT, capture_output=True, text=True,
+@pytest.mark.parametrize("target, command", [
+    ("demo", r"-m kaltura_avatar_emulator --host 127\.0\.0\.1 --port 8000\s+--pages my-pages$"),
+    ("dist", r"scripts/build_dist\.py\s+--pages my-pages$"),
+])
+def test_make_passes_pages_on(target, command):
+    dry = subprocess.run(["make", "-n", target, "PAGES=my-pages"], cwd=ROOT, capture_output=True, text=True,
                          timeout=30, check=True).stdout
-    assert re.search(r"scripts/build_dist\.py\s+--pages my-pages", dry), dry
+    assert re.search(command, dry, re.MULTILINE), dry
