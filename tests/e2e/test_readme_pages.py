@@ -59,40 +59,38 @@ def test_the_python_page_shows_the_avatar_and_its_own_sync_call_goes_through_pyo
     assert all(path.startswith("/kaltura-avatar/") for _, path, kind in seen if kind == "script" or path.endswith(".whl"))
 
 
-@pytest.fixture(scope="module")
-def static_host(tmp_path_factory, avatar_pages, avatar_emulator_process):
+@pytest.fixture
+def static_host(tmp_path, avatar_pages, avatar_emulator):
     """`make dist PAGES=my-pages` (the Makefile runs build_dist with --pages), the JavaScript page's
     BACKEND line being the README's one for another origin, naming this emulator; then
     `python3 -m http.server -d dist` on a free port."""
-    pages = tmp_path_factory.mktemp("static") / "my-pages"
+    pages = tmp_path / "my-pages"
     pages.mkdir()
-    line = readme.other_origin_line("js").replace("http://127.0.0.1:8000", avatar_emulator_process.origin)
+    line = readme.other_origin_line("js").replace("http://127.0.0.1:8000", avatar_emulator.origin)
     js_page, count = re.subn(r"^ *const BACKEND = .*$", line, (avatar_pages / "js-page.html").read_text(), flags=re.M)
-    assert count == 1 and avatar_emulator_process.origin in js_page
+    assert count == 1 and avatar_emulator.origin in js_page
     (pages / "js-page.html").write_text(js_page)
-    dist = pages.parent / "dist"
+    dist = tmp_path / "dist"
     build_dist.build(dist, pages=pages)
     process = subprocess.Popen([sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "-d", str(dist)],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    match = re.search(r"port (\d+)", process.stdout.readline())
-    assert match
-    yield f"http://127.0.0.1:{match.group(1)}", dist
-    process.terminate()
-    process.wait(timeout=10)
-
-
-def test_the_static_build_of_my_pages_holds_them_and_the_runtime(static_host):
-    _, dist = static_host
-    for name in ("js-page.html", "kaltura-avatar/kaltura-avatar.js", "kaltura-avatar/vendor/pyscript/core.js",
-                 "kaltura-avatar/vendor/pyodide/pyodide.mjs", "kaltura-avatar/vendor/pyodide/pyodide-lock.json"):
-        assert (dist / name).is_file(), name
-    assert list((dist / "kaltura-avatar/vendor/pyodide").glob("kaltura_avatar-*.whl"))
-    assert (dist / "kaltura-avatar/vendor/pyodide/pyodide.asm.wasm.gz").is_file()
-    assert not (dist / "kaltura-avatar/app.py").exists() and not (dist / "index.html").exists()  # no demo
+    try:
+        match = re.search(r"port (\d+)", process.stdout.readline())
+        assert match, "http.server did not start"
+        yield f"http://127.0.0.1:{match.group(1)}", dist
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_the_javascript_page_on_a_static_host_talks_to_the_backend_on_another_origin(guarded_page, avatar_emulator, static_host):
-    origin, _ = static_host
+    origin, dist = static_host
+    for name in ("js-page.html", "kaltura-avatar/kaltura-avatar.js", "kaltura-avatar/vendor/pyscript/core.js",
+                 "kaltura-avatar/vendor/pyodide/pyodide.mjs", "kaltura-avatar/vendor/pyodide/pyodide-lock.json",
+                 "kaltura-avatar/vendor/pyodide/pyodide.asm.wasm.gz"):
+        assert (dist / name).is_file(), name
+    assert list((dist / "kaltura-avatar/vendor/pyodide").glob("kaltura_avatar-*.whl"))
+    assert not (dist / "kaltura-avatar/app.py").exists() and not (dist / "index.html").exists()  # no demo
     page = guarded_page.page
     seen = watch_requests(page)
     page.goto(origin + "/js-page.html")

@@ -2,12 +2,12 @@
 /kaltura-avatar/ (only the runtime: never the demo's own files), and the API beside them."""
 from __future__ import annotations
 
-import subprocess
-import sys
+import logging
 
 import pytest
 
-from emulator_support import ROOT, Api, start_server
+from emulator_support import Api, start_server
+from kaltura_avatar_emulator import cli
 from test_emulator_static import raw_get
 
 pytestmark = pytest.mark.timeout(30)
@@ -98,15 +98,16 @@ async def test_paths_cannot_escape_the_pages_or_the_runtime(pages_server, path):
     assert b"TOP SECRET" not in body and b"DEMO" not in body and b"the demo" not in body
 
 
-def test_pages_without_a_built_runtime_is_a_clear_startup_error(folders, tmp_path):
+def test_pages_without_a_built_runtime_is_a_clear_startup_error(folders, tmp_path, capsys, monkeypatch):
     _, pages = folders
-    proc = subprocess.run([sys.executable, "-m", "kaltura_avatar_emulator", "--port", "0", "--root", str(tmp_path),
-                           "--pages", str(pages)], cwd=ROOT, capture_output=True, text=True, timeout=30)
-    assert proc.returncode == 2 and proc.stdout == ""
-    assert "runtime is not built" in proc.stderr and "make setup" in proc.stderr
+    monkeypatch.setattr(logging.root, "handlers", list(logging.root.handlers))  # main() configures logging
+    monkeypatch.setattr(logging.root, "level", logging.root.level)
+    assert cli.main(["--port", "0", "--root", str(tmp_path), "--pages", str(pages)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "runtime is not built" in err and "make setup" in err
 
 
-def test_pages_must_be_a_folder(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "kaltura_avatar_emulator", "--pages", str(tmp_path / "nope")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=30)
-    assert proc.returncode == 2 and "--pages: not a directory" in proc.stderr
+def test_pages_must_be_a_folder(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--pages", str(tmp_path / "nope")])
+    assert exited.value.code == 2 and "--pages: not a directory" in capsys.readouterr().err
