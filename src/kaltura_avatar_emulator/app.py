@@ -102,7 +102,7 @@ def build_app(settings: Settings) -> web.Application:
     middlewares.append(json_errors)
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_audio_bytes + 1024 * 1024)
     app[EMULATOR] = emu
-    add_static_routes(app, settings.root, settings.mounts)
+    add_static_routes(app, settings.root, settings.mounts, settings.pages)
     add_control_routes(app)
     add_whep_routes(app)
     add_backend_routes(app)

@@ -19,14 +19,18 @@ from .tts import TtsUnavailable, find_espeak
 from .turn import TurnUnavailable
 
 
+def parse_folder(value: str) -> Path:
+    path = Path(value).expanduser().resolve()
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"not a directory: {value}")
+    return path
+
+
 def parse_mount(value: str) -> tuple[str, Path]:
     prefix, sep, folder = value.partition("=")
     if not sep or not prefix.startswith("/") or not folder:
         raise argparse.ArgumentTypeError("expected /prefix=DIR")
-    path = Path(folder).resolve()
-    if not path.is_dir():
-        raise argparse.ArgumentTypeError(f"not a directory: {folder}")
-    return "/" + prefix.strip("/"), path
+    return "/" + prefix.strip("/"), parse_folder(folder)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -37,7 +41,8 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port to bind; 0 picks a free one (default 8000)")
-    p.add_argument("--root", type=Path, default=None, help="folder holding index.html, pyscript.toml, static/ (default: project root)")
+    p.add_argument("--pages", type=parse_folder, default=None, metavar="DIR", help="serve your pages from DIR at / in place of the demo; they load the runtime from ./kaltura-avatar/")
+    p.add_argument("--root", type=Path, default=None, help="the demo's folder: index.html, pyscript.toml, static/ with the runtime in static/vendor/ (default: project root)")
     p.add_argument("--mount", type=parse_mount, action="append", default=[], metavar="/PREFIX=DIR", help="also serve DIR under /PREFIX/ (repeatable)")
     p.add_argument("--test-controls", action="store_true", help="enable the /__test__/ routes (faults, expiry, request log, media state)")
     p.add_argument("--idle-timeout", type=float, default=120.0, metavar="S", help="end a session after S seconds without keep-alive (default 120)")
@@ -66,6 +71,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         port=args.port,
         root=(args.root or default_root()).resolve(),
         mounts=dict(args.mount),
+        pages=args.pages,
         test_controls=args.test_controls,
         idle_timeout=args.idle_timeout,
         max_sessions=args.max_sessions,
@@ -133,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     if settings.upstream_url and not os.environ.get("KALTURA_AVATAR_BACKEND_KS"):
         print("kaltura_avatar_emulator: --upstream-url (or KALTURA_AVATAR_UPSTREAM_URL) needs the backend's own KS "
               "in the environment variable KALTURA_AVATAR_BACKEND_KS", file=sys.stderr)
+        return 2
+    if settings.pages and (missing := settings.runtime_missing()):
+        print(f"kaltura_avatar_emulator: --pages: {missing}", file=sys.stderr)
         return 2
     try:
         asyncio.run(serve(settings))

@@ -109,8 +109,8 @@ async def say_text(request: web.Request) -> web.Response:
     if (turn.chars if turn else 0) + len(text) > s.max_turn_chars:
         raise ApiError(400, f"This turn's text is too long (max {s.max_turn_chars} characters in all): start a new turn")
     check_backlog(session, s.max_queue_seconds)
-    segment, task = session.speaker.fill_later(
-        turn_id, tts.synthesize(text, session.voice, session.speed), is_final, len(text))
+    segment, task = session.speaker.fill_later(turn_id, tts.synthesize(text, session.voice, session.speed),
+                                                  is_final, text)
     await asyncio.wait({task})
     if segment.error is not None:
         log.error("TTS failed: %s", segment.error)

@@ -13,7 +13,7 @@ cross-site requests, and the headers every response carries.
   `no-cors` fetch). A same-origin fetch, and a client that sends neither header (curl, a script on
   this machine), go through.
 - **Headers**: `X-Content-Type-Options: nosniff` on every response, and the Content-Security-Policy
-  of `csp.py` on every HTML page (folders served with `--mount` may use inline scripts).
+  of `csp.py` on every HTML page (people's pages, `--pages` or `--mount`, may use inline scripts).
 """
 from __future__ import annotations
 
@@ -95,7 +95,8 @@ def is_cross_site(request: web.Request, s: Settings) -> bool:
 
 
 def page_policy(request: web.Request, s: Settings) -> str:
-    mounted = any(request.path.startswith(prefix.rstrip("/") + "/") for prefix in s.mounts)
+    """The demo's strict policy; people's own pages (`--pages`, `--mount`) get the author's room."""
+    mounted = s.pages is not None or any(request.path.startswith(prefix.rstrip("/") + "/") for prefix in s.mounts)
     return csp.policy(connect=tuple(filter(None, [s.upstream_url])), mounted=mounted)
 
 

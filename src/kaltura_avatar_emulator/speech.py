@@ -22,6 +22,7 @@ class Segment:
     """One say-text chunk or say-audio clip; `pcm` is None until synthesis finishes."""
 
     turn_id: str
+    text: str | None = None  # a say-text chunk's text; None for an audio clip
     pcm: np.ndarray | None = None
     failed: bool = False
     error: Exception | None = None
@@ -30,12 +31,26 @@ class Segment:
 
 @dataclass
 class SpeechRecord:
+    """One turn as the viewer heard it: from its first sound to its last (or the interrupt)."""
+
     turn_id: str
     start: float
     end: float | None = None
+    text: str | None = None  # the turn's text chunks that began playing, joined; None for audio
+    interrupted: bool = False  # cut short by interrupt (or the session's end)
+
+    def heard(self, chunk: str) -> None:
+        """Add a text chunk as it begins to play (a space between chunks that have none)."""
+        if not self.text:
+            self.text = chunk
+        elif self.text[-1].isspace() or chunk[:1].isspace():
+            self.text += chunk
+        else:
+            self.text += " " + chunk
 
     def as_dict(self) -> dict:
-        return {"turn_id": self.turn_id, "start": self.start, "end": self.end}
+        return {"turn_id": self.turn_id, "start": self.start, "end": self.end, "text": self.text,
+                "interrupted": self.interrupted}
 
 
 @dataclass
@@ -72,17 +87,17 @@ class Speaker:
         """The turn a chunk with this id would join (None: it would start a new one)."""
         return next((t for t in self.turns if t.turn_id == turn_id and not t.final), None)
 
-    def reserve(self, turn_id: str, final: bool = True, chars: int = 0) -> Segment:
+    def reserve(self, turn_id: str, final: bool = True, text: str | None = None) -> Segment:
         """Take a place in line now (arrival order), fill `pcm` later."""
         turn = self.open_turn(turn_id)
         if turn is None:
             turn = Turn(turn_id)
             self.turns.append(turn)
-        seg = Segment(turn_id)
+        seg = Segment(turn_id, text)
         turn.segments.append(seg)
         turn.final = final
         turn.last_chunk = time.monotonic()
-        turn.chars += chars
+        turn.chars += len(text or "")
         return seg
 
     def wait_before_more(self, max_seconds: float) -> int | None:
@@ -98,13 +113,13 @@ class Speaker:
             return 1
         return None
 
-    def fill_later(self, turn_id: str, make_pcm: Awaitable[np.ndarray],
-                   final: bool = True, chars: int = 0) -> tuple[Segment, asyncio.Task]:
+    def fill_later(self, turn_id: str, make_pcm: Awaitable[np.ndarray], final: bool = True,
+                   text: str | None = None) -> tuple[Segment, asyncio.Task]:
         """Reserve a place now and fill it when `make_pcm` finishes (interrupt cancels it).
 
         The task outlives the request that started it, so a client hanging up cannot block the line.
         """
-        seg = self.reserve(turn_id, final, chars)
+        seg = self.reserve(turn_id, final, text)
 
         async def fill() -> None:
             try:
@@ -125,7 +140,7 @@ class Speaker:
         for task in list(self.tasks):
             task.cancel()
         self.turns.clear()
-        self._close_record()
+        self._close_record(interrupted=True)
 
     @property
     def speaking(self) -> bool:
@@ -160,6 +175,8 @@ class Speaker:
             if self.current is None:
                 self.current = SpeechRecord(turn.turn_id, time.time())
                 self.records.append(self.current)
+            if seg.pos == 0 and seg.text is not None:
+                self.current.heard(seg.text)
             take = min(FRAME_SAMPLES - filled, len(seg.pcm) - seg.pos)
             out[filled : filled + take] = seg.pcm[seg.pos : seg.pos + take]
             filled += take
@@ -172,7 +189,8 @@ class Speaker:
         self.level = rms if rms > self.level else self.level * 0.6 + rms * 0.4
         return out
 
-    def _close_record(self) -> None:
+    def _close_record(self, interrupted: bool = False) -> None:
         if self.current is not None:
             self.current.end = time.time()
+            self.current.interrupted = interrupted
             self.current = None
