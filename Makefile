@@ -9,8 +9,9 @@ PORT ?= 8000
 
 .PHONY: demo test setup setup-test vendor bench clean dist
 
+# PAGES=DIR serves your own pages from DIR instead of the demo (the runtime at /kaltura-avatar/).
 demo: setup
-	$(PY) -m kaltura_avatar_emulator --host $(HOST) --port $(PORT)
+	$(PY) -m kaltura_avatar_emulator --host $(HOST) --port $(PORT) $(if $(PAGES),--pages $(PAGES))
 
 test: setup-test
 	scripts/run-tests.sh
@@ -33,8 +34,9 @@ vendor: $(VENV)/.installed
 
 # The demo as a static site in dist/ (page, config, SDK wheel, runtime, .gz twins).
 # BACKEND=http://host:port points the page at an avatar backend on another origin.
+# PAGES=DIR builds your own pages instead, the runtime beside them in dist/kaltura-avatar/.
 dist: setup
-	$(PY) scripts/build_dist.py $(if $(BACKEND),--backend $(BACKEND))
+	$(PY) scripts/build_dist.py $(if $(BACKEND),--backend $(BACKEND)) $(if $(PAGES),--pages $(PAGES))
 
 bench: setup-test
 	$(PY) bench/bench_emulator.py

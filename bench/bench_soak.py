@@ -70,12 +70,7 @@ def main() -> None:
     parser.add_argument("--sample-every", type=float, default=15.0)
     args = parser.parse_args()
     subprocess.run([sys.executable, str(ROOT / "scripts" / "build_vendor.py")], check=True)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "kaltura_avatar_emulator", "--port", "0", "--test-controls",
-         "--mount", f"/e2e={PAGES}", "--log-level", "WARNING"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
-    )
-    emulator = Emulator(server.stdout.readline().split()[-1], server, Path("/dev/null"))
+    emulator = Emulator.start("--mount", f"/e2e={PAGES}", "--log-level", "WARNING")
     samples: list[dict] = []
     try:
         with sync_playwright() as p:
@@ -107,8 +102,7 @@ def main() -> None:
             console_errors = [e for page in pages.values() for e in page.guard.console_errors]
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        emulator.stop()
     report(args, samples, said, failed, state, ready_at, keepalives, console_errors)
 
 

@@ -1,6 +1,7 @@
-"""Build dist/: the demo as a self-contained static site, ready for any static host.
+"""Build dist/: the demo (or your own pages) as a self-contained static site, ready for any static host.
 
     python scripts/build_dist.py [--out DIR] [--backend URL] [--base-url URL] [--no-compress]
+    python scripts/build_dist.py --pages DIR [--out DIR] [--no-compress]
 
 What goes in (the same tree the dev server serves, nothing else):
 - index.html, pyscript.toml, static/ (the demo's Python, CSS, boot.js, the JS facade
@@ -15,8 +16,17 @@ Every compressible file also gets a `.gz` twin (gzip -9, fixed mtime, kept only 
 `precompressed gzip`, most CDNs). Brotli needs a non-stdlib encoder: when the `brotli` module
 is importable a `.br` twin is written too, otherwise it is skipped.
 
+index.html gets the demo's Content-Security-Policy as a `<meta>` (the emulator's own, from
+kaltura_avatar_emulator/csp.py, with the backend's origin in `connect-src`); a `<meta>` cannot
+carry `frame-ancestors`, so a host that can set headers should send the policy as a header.
+
+With --pages DIR, dist/ is your folder instead of the demo, with the runtime beside your pages
+in kaltura-avatar/ (kaltura-avatar.js, pyodide-snapshot.mjs, vendor/): the path the emulator
+serves it at with --pages, so the same pages work on both. Your pages name their backend.
+
 Paths in the page are relative, so dist/ can be served from a domain root or a sub-folder.
-The backend must allow the page's origin (CORS): the emulator answers `*`.
+The backend must allow the page's origin (CORS): the Control API answers `*`, the emulator's
+backend route answers loopback origins and those given with `--allow-origin`.
 """
 
 from __future__ import annotations
@@ -31,6 +41,11 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "src"))
+
+from kaltura_avatar_emulator.config import RUNTIME_FILES, RUNTIME_PREFIX  # noqa: E402  (one contract)
+
+RUNTIME_DIR = RUNTIME_PREFIX.strip("/")  # kaltura-avatar/, next to your pages
 
 PAGE_FILES = ["index.html", "pyscript.toml"]
 STATIC_SKIP_SUFFIXES = {".pyc", ".gz", ".br"}
@@ -59,6 +74,19 @@ def page_config(backend: str | None, base_url: str | None) -> dict:
     if base_url:
         config["baseUrl"] = check_url(base_url, "--base-url")
     return config
+
+
+def add_policy_meta(page: Path, config: dict) -> None:
+    """Put the CSP `<meta>` first in <head>, after the charset, before any script."""
+    from kaltura_avatar_emulator import csp
+
+    content = csp.policy(connect=(config.get("backend") or "", config.get("baseUrl") or ""), meta=True)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{content}">'
+    html = page.read_text()
+    charset = '<meta charset="utf-8">'
+    if charset not in html:
+        raise SystemExit(f"{page} has no {charset} to put the policy after")
+    page.write_text(html.replace(charset, f"{charset}\n  {meta}", 1))
 
 
 def copy_tree(src: Path, dst: Path, skip_names: set[str] = frozenset()) -> None:
@@ -105,28 +133,60 @@ def precompress(out: Path) -> tuple[int, int, int]:
     return files, raw_total, wire_total
 
 
-def build(out: Path, backend: str | None = None, base_url: str | None = None, compress: bool = True) -> dict:
+def copy_runtime(dst: Path) -> None:
+    """What your pages load, from static/: the JS facade, the snapshot wrapper (when present), vendor/."""
+    static = ROOT / "static"
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in RUNTIME_FILES:
+        if (static / name).is_file():
+            shutil.copy2(static / name, dst / name)
+    copy_tree(static / "vendor", dst / "vendor", skip_names=VENDOR_SKIP)
+
+
+def check_pages(pages: Path, out: Path, backend: str | None, base_url: str | None) -> None:
+    if not pages.is_dir():
+        raise SystemExit(f"--pages {pages}: not a folder")
+    if out == pages or out in pages.parents or pages in out.parents:
+        raise SystemExit(f"--out {out} and --pages {pages} must not hold one another (the build replaces --out)")
+    if backend or base_url:
+        raise SystemExit("--backend and --base-url configure the demo; your pages name their backend themselves")
+
+
+def build(out: Path, backend: str | None = None, base_url: str | None = None, compress: bool = True,
+          pages: Path | None = None) -> dict:
     import build_vendor
 
+    if pages is not None:
+        check_pages(pages, out, backend, base_url)
     build_vendor.build(ROOT / "static" / "vendor")
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    for name in PAGE_FILES:
-        shutil.copy2(ROOT / name, out / name)
-    static = ROOT / "static"
-    copy_tree(static, out / "static", skip_names=set())
-    shutil.rmtree(out / "static" / "vendor")
-    copy_tree(static / "vendor", out / "static" / "vendor", skip_names=VENDOR_SKIP)
-    config = page_config(backend, base_url)
-    (out / "static" / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    if pages is not None:
+        copy_tree(pages, out)
+        shutil.rmtree(out / RUNTIME_DIR, ignore_errors=True)  # an older copy of the runtime
+        copy_runtime(out / RUNTIME_DIR)
+        config = None
+    else:
+        for name in PAGE_FILES:
+            shutil.copy2(ROOT / name, out / name)
+        static = ROOT / "static"
+        copy_tree(static, out / "static", skip_names=set())
+        shutil.rmtree(out / "static" / "vendor")
+        copy_tree(static / "vendor", out / "static" / "vendor", skip_names=VENDOR_SKIP)
+        config = page_config(backend, base_url)
+        (out / "static" / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+        add_policy_meta(out / "index.html", config)
     stats = {"config": config}
     if compress:
         files, raw, wire = precompress(out)
         stats.update(files=files, raw_bytes=raw, wire_bytes=wire)
         log(f"{files} files, {raw / 1e6:.1f} MB raw, {wire / 1e6:.1f} MB with precompressed twins "
             f"({'gzip + brotli' if brotli_encoder() else 'gzip; no brotli encoder installed'})")
-    log(f"built {out} (backend: {config.get('backend') or 'the page origin'})")
+    if pages is not None:
+        log(f"built {out}: your pages from {pages}, the runtime in {RUNTIME_DIR}/")
+    else:
+        log(f"built {out} (backend: {config.get('backend') or 'the page origin'})")
     return stats
 
 
@@ -137,9 +197,12 @@ def main() -> None:
                    help="origin of the avatar backend, e.g. http://127.0.0.1:8000 (default: the page's own origin)")
     p.add_argument("--base-url", default=None, metavar="URL",
                    help="Control API base URL (default: BACKEND/v1/avatar-session)")
+    p.add_argument("--pages", type=Path, default=None, metavar="DIR",
+                   help=f"build from your folder of pages instead of the demo, the runtime beside them in {RUNTIME_DIR}/")
     p.add_argument("--no-compress", action="store_true", help="skip the .gz/.br twins")
     args = p.parse_args()
-    build(args.out.resolve(), args.backend, args.base_url, compress=not args.no_compress)
+    build(args.out.resolve(), args.backend, args.base_url, compress=not args.no_compress,
+          pages=args.pages.resolve() if args.pages else None)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,9 @@ class Demo:
         when("click", "#error-dismiss")(self.banner.hide)
         when("click", "#clear-log")(self.log.clear)
         when("keydown", "#speak-text")(self.speak_shortcut)
+        for key in self.page.ignored:
+            self.log.add("settings", f"Ignored ?{key}= in the address: a link may point this page only at this "
+                         "machine or the page's own server. To use another server, type its URL in Connect.", "warn")
         self.refresh()
 
     def acting(self, name: str, run):

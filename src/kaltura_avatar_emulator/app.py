@@ -1,16 +1,15 @@
-"""The aiohttp application: routes, middlewares (log, CORS, test controls, JSON errors), lifecycle."""
+"""The aiohttp application: routes, middlewares (log, guards and CORS, test controls, JSON errors), lifecycle."""
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from . import redact
 from .aiortc_patches import speed_up_aiortc, use_loopback_candidates
-from .backend import BACKEND_PATHS, add_backend_routes
+from .backend import add_backend_routes
 from .catalog import AVATARS
 from .config import Settings
 from .context import EMULATOR, Emulator
@@ -18,6 +17,7 @@ from .control import add_control_routes
 from .errors import ApiError, error_response
 from .faults import make_middleware
 from .render import face_frames
+from .security import cors, guard
 from .sessions import SessionManager
 from .static import add_static_routes
 from .testctl import add_test_routes
@@ -26,13 +26,6 @@ from .whep import add_whep_routes
 
 log = logging.getLogger("kaltura_avatar_emulator")
 
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "GET, POST, PATCH, DELETE, OPTIONS",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, If-Match, Accept",
-    "Access-Control-Expose-Headers": "Location, ETag, Retry-After",
-    "Access-Control-Max-Age": "600",
-}
 API_PREFIXES = ("/v1/", "/rtc/", "/api/", "/__test__/")
 COTURN: web.AppKey[Coturn] = web.AppKey("coturn", Coturn)
 WARMUP: web.AppKey[asyncio.Task] = web.AppKey("warmup", asyncio.Task)
@@ -57,42 +50,6 @@ async def access_log(request: web.Request, handler) -> web.StreamResponse:
         qs = redact.query(request.query_string)
         log.info("%s %s%s %d %.1fms", request.method, request.path, f"?{qs}" if qs else "", status,
                  (time.perf_counter() - start) * 1000)
-
-
-@web.middleware
-async def cors(request: web.Request, handler) -> web.StreamResponse:
-    """CORS on every route; preflights answered here.
-
-    /api/create-avatar-session (the page's own backend) answers CORS only to pages served from
-    this machine (a static build on another port): another site must not create sessions and
-    read their tokens with the server's KS.
-    """
-    allow = CORS_HEADERS
-    if request.path in BACKEND_PATHS:
-        origin = request.headers.get("Origin")
-        if not is_loopback_origin(origin):
-            return await handler(request)
-        allow = {**CORS_HEADERS, "Access-Control-Allow-Origin": origin, "Vary": "Origin"}
-    if request.method == "OPTIONS":
-        headers = dict(allow)
-        if asked := request.headers.get("Access-Control-Request-Headers"):
-            headers["Access-Control-Allow-Headers"] = asked  # whatever the client sends, e.g. custom ids
-        if request.headers.get("Access-Control-Request-Private-Network"):
-            headers["Access-Control-Allow-Private-Network"] = "true"
-        return web.Response(status=204, headers=headers)
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        exc.headers.update(allow)
-        raise
-    if not response.prepared:
-        response.headers.update(allow)
-    return response
-
-
-def is_loopback_origin(origin: str | None) -> bool:
-    host = urlsplit(origin or "").hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 @web.middleware
@@ -139,13 +96,13 @@ async def _cleanup(app: web.Application) -> None:
 
 def build_app(settings: Settings) -> web.Application:
     emu = Emulator(settings, SessionManager(settings.max_sessions, settings.idle_timeout))
-    middlewares = [access_log, cors]
+    middlewares = [access_log, guard, cors]
     if settings.test_controls:
         middlewares.append(make_middleware(emu.controls, settings.max_audio_bytes + 1024 * 1024))
     middlewares.append(json_errors)
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_audio_bytes + 1024 * 1024)
     app[EMULATOR] = emu
-    add_static_routes(app, settings.root, settings.mounts)
+    add_static_routes(app, settings.root, settings.mounts, settings.pages)
     add_control_routes(app)
     add_whep_routes(app)
     add_backend_routes(app)

@@ -8,7 +8,7 @@ import secrets
 from aiohttp import web
 
 from . import tts
-from .audio import UndecodableAudio, decode_to_pcm
+from .audio import AudioTooLong, UndecodableAudio, decode_to_pcm
 from .auth import bearer_session_id, check_ks, issue_token
 from .bodies import json_body, parse_multipart, read_limited
 from .catalog import AVATARS, VOICES, catalog_objects
@@ -85,22 +85,35 @@ async def init_client(request: web.Request) -> web.Response:
     )
 
 
+def check_backlog(session: Session, max_seconds: float) -> None:
+    """429 with Retry-After while the session has as much speech waiting as it may."""
+    wait = session.speaker.wait_before_more(max_seconds)
+    if wait is not None:
+        raise ApiError(429, f"Too much speech is waiting to play: retry in {wait} s, or interrupt",
+                       {"Retry-After": str(wait)})
+
+
 async def say_text(request: web.Request) -> web.Response:
     session = session_for(request)
+    s = emulator(request).settings
     body = await json_body(request)
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ApiError(400, "Text is required")
-    limit = emulator(request).settings.max_text_chars
-    if len(text) > limit:
-        raise ApiError(400, f"Text is too long (max {limit} characters)")
+    if len(text) > s.max_text_chars:
+        raise ApiError(400, f"Text is too long (max {s.max_text_chars} characters)")
     is_final = body.get("isFinal")
     if is_final is None:
         is_final = True  # absent: a one-chunk turn
     elif not isinstance(is_final, bool):
         raise ApiError(400, "isFinal must be a boolean")
     turn_id = str(body.get("turnId") or secrets.token_hex(6))
-    segment, task = session.speaker.fill_later(turn_id, tts.synthesize(text, session.voice, session.speed), is_final)
+    turn = session.speaker.open_turn(turn_id)
+    if (turn.chars if turn else 0) + len(text) > s.max_turn_chars:
+        raise ApiError(400, f"This turn's text is too long (max {s.max_turn_chars} characters in all): start a new turn")
+    check_backlog(session, s.max_queue_seconds)
+    segment, task = session.speaker.fill_later(turn_id, tts.synthesize(text, session.voice, session.speed),
+                                                  is_final, text)
     await asyncio.wait({task})
     if segment.error is not None:
         log.error("TTS failed: %s", segment.error)
@@ -110,7 +123,8 @@ async def say_text(request: web.Request) -> web.Response:
 
 async def say_audio(request: web.Request) -> web.Response:
     session = session_for(request)
-    limit = emulator(request).settings.max_audio_bytes
+    s = emulator(request).settings
+    limit = s.max_audio_bytes
     if request.content_type != "multipart/form-data":
         raise ApiError(415, "Content-Type must be multipart/form-data")
     raw = await read_limited(request, limit + MULTIPART_OVERHEAD)
@@ -122,9 +136,13 @@ async def say_audio(request: web.Request) -> web.Response:
         raise ApiError(413, f"Audio too large (max {limit // (1024 * 1024)} MB)")
     turn = parts.get("turnId")
     turn_id = turn.data.decode(errors="replace") if turn and turn.data else secrets.token_hex(6)
+    check_backlog(session, s.max_queue_seconds)
     # a clip is a whole turn (final): say-audio has no isFinal
-    segment, task = session.speaker.fill_later(turn_id, asyncio.to_thread(decode_to_pcm, audio.data))
+    segment, task = session.speaker.fill_later(turn_id, asyncio.to_thread(decode_to_pcm, audio.data, s.max_audio_seconds))
     await asyncio.wait({task})
+    if isinstance(segment.error, AudioTooLong):
+        raise ApiError(400, f"Audio is too long ({segment.error.seconds:.0f} s; max {s.max_audio_seconds:g} s): "
+                       "send it as shorter clips")
     if isinstance(segment.error, UndecodableAudio):
         raise ApiError(400, "Could not decode audio")
     if segment.error is not None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable
@@ -21,6 +22,7 @@ class Segment:
     """One say-text chunk or say-audio clip; `pcm` is None until synthesis finishes."""
 
     turn_id: str
+    text: str | None = None  # a say-text chunk's text; None for an audio clip
     pcm: np.ndarray | None = None
     failed: bool = False
     error: Exception | None = None
@@ -29,12 +31,26 @@ class Segment:
 
 @dataclass
 class SpeechRecord:
+    """One turn as the viewer heard it: from its first sound to its last (or the interrupt)."""
+
     turn_id: str
     start: float
     end: float | None = None
+    text: str | None = None  # the turn's text chunks that began playing, joined; None for audio
+    interrupted: bool = False  # cut short by interrupt (or the session's end)
+
+    def heard(self, chunk: str) -> None:
+        """Add a text chunk as it begins to play (a space between chunks that have none)."""
+        if not self.text:
+            self.text = chunk
+        elif self.text[-1].isspace() or chunk[:1].isspace():
+            self.text += chunk
+        else:
+            self.text += " " + chunk
 
     def as_dict(self) -> dict:
-        return {"turn_id": self.turn_id, "start": self.start, "end": self.end}
+        return {"turn_id": self.turn_id, "start": self.start, "end": self.end, "text": self.text,
+                "interrupted": self.interrupted}
 
 
 @dataclass
@@ -45,6 +61,7 @@ class Turn:
     segments: deque[Segment] = field(default_factory=deque)
     final: bool = False
     last_chunk: float = field(default_factory=time.monotonic)
+    chars: int = 0  # text received so far (say-text chunks)
 
 
 @dataclass
@@ -58,6 +75,7 @@ class Speaker:
     """
 
     TURN_IDLE_S = 10.0
+    MAX_QUEUED_SEGMENTS = 100  # chunks and clips waiting (synthesising or to play), whatever their length
 
     turns: deque[Turn] = field(default_factory=deque)
     records: list[SpeechRecord] = field(default_factory=list)
@@ -65,25 +83,43 @@ class Speaker:
     current: SpeechRecord | None = None  # the record of the head turn, from its first sound
     level: float = 0.0  # smoothed RMS (0..1) of what was last sent
 
-    def reserve(self, turn_id: str, final: bool = True) -> Segment:
+    def open_turn(self, turn_id: str) -> Turn | None:
+        """The turn a chunk with this id would join (None: it would start a new one)."""
+        return next((t for t in self.turns if t.turn_id == turn_id and not t.final), None)
+
+    def reserve(self, turn_id: str, final: bool = True, text: str | None = None) -> Segment:
         """Take a place in line now (arrival order), fill `pcm` later."""
-        turn = next((t for t in self.turns if t.turn_id == turn_id and not t.final), None)
+        turn = self.open_turn(turn_id)
         if turn is None:
             turn = Turn(turn_id)
             self.turns.append(turn)
-        seg = Segment(turn_id)
+        seg = Segment(turn_id, text)
         turn.segments.append(seg)
         turn.final = final
         turn.last_chunk = time.monotonic()
+        turn.chars += len(text or "")
         return seg
 
-    def fill_later(self, turn_id: str, make_pcm: Awaitable[np.ndarray],
-                   final: bool = True) -> tuple[Segment, asyncio.Task]:
+    def wait_before_more(self, max_seconds: float) -> int | None:
+        """Seconds to wait before more speech may queue (the backlog is full), or None: it may now.
+
+        The backlog is bounded by its audio (`max_seconds`, which plays away in real time) and by
+        its number of segments; a request that fits may pass the bound by its own length only.
+        """
+        over = self.queued_ms() / 1000.0 - max_seconds
+        if over >= 0:
+            return max(1, math.ceil(over))
+        if sum(len(t.segments) for t in self.turns) >= self.MAX_QUEUED_SEGMENTS:
+            return 1
+        return None
+
+    def fill_later(self, turn_id: str, make_pcm: Awaitable[np.ndarray], final: bool = True,
+                   text: str | None = None) -> tuple[Segment, asyncio.Task]:
         """Reserve a place now and fill it when `make_pcm` finishes (interrupt cancels it).
 
         The task outlives the request that started it, so a client hanging up cannot block the line.
         """
-        seg = self.reserve(turn_id, final)
+        seg = self.reserve(turn_id, final, text)
 
         async def fill() -> None:
             try:
@@ -104,7 +140,7 @@ class Speaker:
         for task in list(self.tasks):
             task.cancel()
         self.turns.clear()
-        self._close_record()
+        self._close_record(interrupted=True)
 
     @property
     def speaking(self) -> bool:
@@ -139,6 +175,8 @@ class Speaker:
             if self.current is None:
                 self.current = SpeechRecord(turn.turn_id, time.time())
                 self.records.append(self.current)
+            if seg.pos == 0 and seg.text is not None:
+                self.current.heard(seg.text)
             take = min(FRAME_SAMPLES - filled, len(seg.pcm) - seg.pos)
             out[filled : filled + take] = seg.pcm[seg.pos : seg.pos + take]
             filled += take
@@ -151,7 +189,8 @@ class Speaker:
         self.level = rms if rms > self.level else self.level * 0.6 + rms * 0.4
         return out
 
-    def _close_record(self) -> None:
+    def _close_record(self, interrupted: bool = False) -> None:
         if self.current is not None:
             self.current.end = time.time()
+            self.current.interrupted = interrupted
             self.current = None

@@ -1,9 +1,12 @@
-"""Static file serving for the demo page: fixed routes, mounts, MIME types, revalidation."""
+"""Static file serving: the demo page (or a folder of your pages), the runtime at /kaltura-avatar/,
+mounts, MIME types, revalidation."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from aiohttp import web
+
+from .config import RUNTIME_FILES, RUNTIME_PREFIX
 
 MIME = {
     ".html": "text/html; charset=utf-8",
@@ -54,8 +57,12 @@ def file_response(path: Path | None) -> web.StreamResponse:
     return web.FileResponse(path, headers=headers)
 
 
-def add_static_routes(app: web.Application, root: Path, mounts: dict[str, Path]) -> None:
-    """`/` -> index.html, `/pyscript.toml`, `/static/...`, and every `/prefix/...` mount."""
+def add_static_routes(app: web.Application, root: Path, mounts: dict[str, Path], pages: Path | None = None) -> None:
+    """`/` -> index.html, `/pyscript.toml`, `/static/...` (with `pages`: every path from that
+    folder instead of the demo), `/kaltura-avatar/...` (the runtime), and every `/prefix/...` mount.
+
+    aiohttp tries the most specific prefix first, so the pages' catch-all never hides another route.
+    """
 
     async def index(_: web.Request) -> web.StreamResponse:
         return file_response(safe_join(root, "index.html"))
@@ -72,8 +79,20 @@ def add_static_routes(app: web.Application, root: Path, mounts: dict[str, Path])
 
         return handler
 
-    app.router.add_get("/", index)
-    app.router.add_get("/pyscript.toml", pyscript_toml)
-    app.router.add_get("/static/{path:.*}", folder_handler(root / "static"))
+    async def runtime(request: web.Request) -> web.StreamResponse:
+        rel = request.match_info["path"]
+        if rel in RUNTIME_FILES:
+            return file_response(safe_join(root / "static", rel))
+        if rel.startswith("vendor/"):
+            return file_response(safe_join(root / "static" / "vendor", rel.removeprefix("vendor/")))
+        raise web.HTTPNotFound(text="Not found")  # the demo's own files stay out of it
+
+    app.router.add_get(RUNTIME_PREFIX + "{path:.*}", runtime)
+    if pages is not None:
+        app.router.add_get("/{path:.*}", folder_handler(pages))
+    else:
+        app.router.add_get("/", index)
+        app.router.add_get("/pyscript.toml", pyscript_toml)
+        app.router.add_get("/static/{path:.*}", folder_handler(root / "static"))
     for prefix, folder in mounts.items():
         app.router.add_get(prefix.rstrip("/") + "/{path:.*}", folder_handler(folder))

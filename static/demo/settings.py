@@ -8,15 +8,20 @@ config.json (every key optional; empty means "derive it"):
     mode             "sdk" or "backend"
     logLevel         the SDK's log level
 The query string may override backend, baseUrl, sessionEndpoint, mode and logLevel (never the KS:
-secrets do not go in URLs), e.g. `?backend=http://127.0.0.1:8000`.
+secrets do not go in URLs), e.g. `?backend=http://127.0.0.1:8000`. A URL from the query string is
+honoured only when it names this machine (a loopback host) or the page's own origin: a link must
+not be able to send the KS, or the backend's session token, to a host of its choosing. Others are
+ignored and listed in `PageSettings.ignored`, so the page can say so.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 QUERY_KEYS = ("backend", "baseUrl", "sessionEndpoint", "mode", "logLevel")
+URL_KEYS = ("backend", "baseUrl", "sessionEndpoint")
 DEFAULT_KS = "your-kaltura-session"
 
 
@@ -28,6 +33,7 @@ class PageSettings:
     ks: str
     mode: str
     log_level: str
+    ignored: tuple[str, ...] = ()  # query-string keys not honoured (their URL is elsewhere)
 
     @property
     def catalog_url(self) -> str:
@@ -45,6 +51,29 @@ def catalog_url(base_url: str) -> str:
     return f"{host}/v1/catalog-item/list" if host else ""
 
 
+def is_loopback(url: str) -> bool:
+    """http(s) on `localhost`, 127.0.0.0/8 or [::1], compared as names and addresses, not prefixes."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https"):
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def may_override(url: str, page_origin: str) -> bool:
+    """A URL from the query string is honoured only on this machine or the page's own origin
+    (an empty one just means "derive it")."""
+    try:
+        return not url or is_loopback(url) or (bool(origin(url)) and origin(url) == origin(page_origin))
+    except ValueError:  # e.g. an unclosed [ in the host
+        return False
+
+
 def _clean(value) -> str:
     return value.strip().rstrip("/") if isinstance(value, str) else ""
 
@@ -54,11 +83,14 @@ def resolve(config: dict, query: dict[str, str], page_origin: str) -> PageSettin
 
     >>> resolve({}, {}, "http://127.0.0.1:8000").base_url
     'http://127.0.0.1:8000/v1/avatar-session'
-    >>> resolve({"backend": "http://a:1"}, {"backend": "http://b:2"}, "http://p").session_endpoint
-    'http://b:2/api/create-avatar-session'
+    >>> resolve({"backend": "http://a:1"}, {"backend": "http://127.0.0.1:2"}, "http://p").session_endpoint
+    'http://127.0.0.1:2/api/create-avatar-session'
+    >>> resolve({}, {"baseUrl": "https://elsewhere.example/v1"}, "http://127.0.0.1:8000").ignored
+    ('baseUrl',)
     """
     merged = {k: v for k, v in (config or {}).items() if isinstance(v, str)}
-    merged.update({k: v for k, v in query.items() if k in QUERY_KEYS})
+    ignored = tuple(k for k in URL_KEYS if k in query and not may_override(_clean(query[k]), page_origin))
+    merged.update({k: v for k, v in query.items() if k in QUERY_KEYS and k not in ignored})
     backend = _clean(merged.get("backend")) or page_origin
     mode = merged.get("mode") if merged.get("mode") in ("sdk", "backend") else "sdk"
     level = merged.get("logLevel") if merged.get("logLevel") in ("debug", "info", "warn", "error") else "info"
@@ -69,4 +101,5 @@ def resolve(config: dict, query: dict[str, str], page_origin: str) -> PageSettin
         ks=merged.get("ks") or DEFAULT_KS,
         mode=mode,
         log_level=level,
+        ignored=ignored,
     )

@@ -2,13 +2,16 @@
 
 Fixtures:
 - `emulator`: one emulator process for the session (`--test-controls`, tests/e2e/pages mounted at
-  /e2e), with helpers for its /__test__/ routes; it is reset before every test.
+  /e2e), with helpers for its /__test__/ routes (the pytest plugin's `AvatarEmulator`, from
+  kaltura_avatar_emulator/testing.py); it is reset before every test.
 - `guarded_page`: a fresh page that fails the test on any request off loopback, and on any
   console error or uncaught page error not allowed with `guarded_page.allow_console_error(regex)`.
 - `py`: a guarded page on the harness (Pyodide + pydantic + kaltura_avatar loaded);
   `py.run(code)` runs async Python in the page and returns the last expression's value.
 - `module_py`: the same, one page (one Pyodide load) for a whole module; the emulator is reset
   once, when the module starts, so cases can share a session.
+- For the README's tests, the pytest plugin's fixtures: `avatar_emulator` serving `avatar_pages`
+  (the README's my-pages/ snippets, saved as a user would), and pytest-playwright's `page`, guarded.
 """
 
 from __future__ import annotations
@@ -16,15 +19,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 import textwrap
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from kaltura_avatar_emulator.testing import AvatarEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -140,69 +142,33 @@ def guarded_page(shared_context):
     guard.check()
 
 
+@pytest.fixture
+def page(page, request):
+    """pytest-playwright's own `page` (what the README's example test uses), watched like
+    `guarded_page`; a module's ALLOWED_CONSOLE_ERRORS lists the console errors its tests expect."""
+    guard = GuardedPage(page)
+    for pattern in getattr(request.module, "ALLOWED_CONSOLE_ERRORS", ()):
+        guard.allow_console_error(pattern)
+    yield page
+    guard.check()
+
+
 # --- the emulator ---------------------------------------------------------------------
 
-class Emulator:
-    def __init__(self, url: str, process: subprocess.Popen, log: Path):
-        self.url = url.rstrip("/")
-        self.api_base = self.url + "/v1/avatar-session"
-        self.process = process
-        self.log = log
+class Emulator(AvatarEmulator):
+    """The pytest plugin's emulator (kaltura_avatar_emulator.testing), with the names this suite uses."""
 
-    def call(self, method: str, path: str, body=None, timeout: float = 10):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as exc:
-            raise AssertionError(f"{method} {path} -> {exc.code}: {exc.read()[:300]!r}") from None
-        return json.loads(raw) if raw else None
-
-    def reset(self):
-        return self.call("POST", "/__test__/reset")
-
-    def fault(self, route: str, count: int = 1, **kwargs):
-        return self.call("POST", "/__test__/faults", {"route": route, "count": count, **kwargs})
-
-    def requests(self) -> list[dict]:
-        return self.call("GET", "/__test__/requests")
-
-    def sessions(self) -> list[dict]:
-        return self.call("GET", "/__test__/sessions")
-
-    def session(self, session_id: str) -> dict:
-        return self.call("GET", f"/__test__/sessions/{session_id}")
-
-    def expire(self, session_id: str):
-        return self.call("POST", f"/__test__/sessions/{session_id}/expire")
-
-    def drop_media(self, session_id: str):
-        return self.call("POST", f"/__test__/sessions/{session_id}/drop-media")
+    @property
+    def url(self) -> str:
+        return self.origin
 
 
 def start_emulator(tmp_dir: Path, *extra: str) -> Emulator:
-    log = tmp_dir / "emulator.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kaltura_avatar_emulator", "--port", "0", "--test-controls",
-         "--mount", f"/e2e={PAGES}", *extra],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=log.open("w"), text=True,
-    )
-    line = process.stdout.readline()
-    match = re.search(r"Serving on (http://\S+)", line)
-    if not match:
-        process.kill()
-        raise RuntimeError(f"emulator did not start: {line!r}\n{log.read_text()[-2000:]}")
-    return Emulator(match.group(1), process, log)
+    return Emulator.start("--mount", f"/e2e={PAGES}", *extra, log=tmp_dir / "emulator.log")
 
 
 def stop_emulator(emulator: Emulator) -> None:
-    emulator.process.terminate()
-    try:
-        emulator.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        emulator.process.kill()
+    emulator.stop()
 
 
 @pytest.fixture(scope="session")
@@ -238,6 +204,16 @@ def start_another_emulator(vendor, tmp_path_factory):
 def emulator(emulator_process):
     emulator_process.reset()
     return emulator_process
+
+
+@pytest.fixture(scope="session")
+def avatar_pages(vendor, tmp_path_factory) -> Path:
+    """The folder the plugin's `avatar_emulator` serves: my-pages/ saved from the README's snippets."""
+    import readme
+
+    folder = tmp_path_factory.mktemp("readme") / "my-pages"
+    readme.save_pages(folder)
+    return folder
 
 
 # --- Python in the page ---------------------------------------------------------------
@@ -286,7 +262,7 @@ def py(guarded_page, emulator) -> PyPage:
 
 
 @pytest.fixture(scope="module")
-def module_py(shared_context, emulator_process):
+def module_py(shared_context, emulator_process) -> PyPage:
     emulator_process.reset()
     guard = GuardedPage(shared_context.new_page())
     yield open_harness(guard, emulator_process)

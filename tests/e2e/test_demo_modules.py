@@ -28,7 +28,7 @@ def test_settings_derive_every_url_from_the_backend_and_let_the_query_override()
     assert s.base_url == "http://emu:9000/v1/avatar-session" and s.mode == "backend" and s.log_level == "debug"
 
     live = "https://api.avatar.us.kaltura.ai/v1/avatar-session"
-    s = settings.resolve({"backend": "http://emu:9000"}, {"baseUrl": live, "ks": "not-from-the-url", "mode": "bogus"}, "http://p")
+    s = settings.resolve({"backend": "http://emu:9000"}, {"baseUrl": live, "ks": "not-from-the-url", "mode": "bogus"}, "https://api.avatar.us.kaltura.ai")
     assert s.base_url == live and s.catalog_url == "https://api.avatar.us.kaltura.ai/v1/catalog-item/list"
     assert s.ks == "your-kaltura-session"  # a KS never comes from the address bar
     assert s.mode == "sdk" and s.session_endpoint == "http://emu:9000/api/create-avatar-session"

@@ -113,7 +113,7 @@ async def cleanup(route):
 
 
 @pytest.fixture(scope="module")
-def page(module_py, make_mp3):
+def harness(module_py, make_mp3):
     module_py.allow_console_error(r"Failed to load resource")
     prelude(module_py)
     module_py.run(PAGE.replace("__RETRY__", repr(RETRY)).replace("__TIMEOUT__", repr(TIMEOUT_S))
@@ -165,16 +165,16 @@ def check_timing(route: str, kind: Fault, name: str, times: list[float], took: f
 
 @pytest.mark.parametrize("name", list(KINDS))
 @pytest.mark.parametrize("route", ROUTES)
-def test_a_control_route_fault(page, route, name):
+def test_a_control_route_fault(harness, route, name):
     kind = KINDS[name]
-    emulator = page.emulator
+    emulator = harness.emulator
     code, state, connection = expected_states(route, kind, name)
-    before = page.run(f"await prepare({route!r}, {kind.config!r})")
+    before = harness.run(f"await prepare({route!r}, {kind.config!r})")
     emulator.call("DELETE", "/__test__/requests")
     for fault in kind.faults:  # on a live session, for its requests only (others run beside it)
         emulator.fault(route, **fault, **({"session": before["session_id"]} if before["session_id"] else {}))
     waits_error = route == "keep-alive" and code is not None
-    out = page.run(f"await trigger({route!r}, {before['errors']}, {waits_error})")
+    out = harness.run(f"await trigger({route!r}, {before['errors']}, {waits_error})")
     sid = before["session_id"]
     log = case_log(emulator, route, sid)
     if route == "keep-alive" and code is None:  # recovered: wait for the keep-alive that got through
@@ -201,7 +201,7 @@ def test_a_control_route_fault(page, route, name):
     check_timing(route, kind, name, [r["t"] for r in attempts], out["took"])
 
     # Nothing leaked: in the page, and on the server.
-    after = page.run(f"await cleanup({route!r})")
+    after = harness.run(f"await cleanup({route!r})")
     assert all(after[k] <= before["leaks"][k] for k in after), (before["leaks"], after)
     if route in ("create", "init-client") and code is not None:
         assert after["videos"] == before["leaks"]["videos"]  # the failed start left no <video>
@@ -209,7 +209,7 @@ def test_a_control_route_fault(page, route, name):
     sid = out["session_id"] or sid
     if lied and sid:
         emulator.expire(sid)
-    shared = page.run("[s.get_session_id() for s in shared.values() if s.get_session_state() == 'READY']")
+    shared = harness.run("[s.get_session_id() for s in shared.values() if s.get_session_state() == 'READY']")
     assert set(active_sessions(emulator)) <= set(shared)
 
 
@@ -228,12 +228,12 @@ def until_server(emulator, route, sid, done, timeout_s=15.0):
         time.sleep(0.05)
 
 
-def test_every_session_ends_and_nothing_is_left(page):
-    result = page.run("""
+def test_every_session_ends_and_nothing_is_left(harness):
+    result = harness.run("""
         for s in shared.values():
             await s.end_session()
         [leaks(), [s.get_session_state() for s in shared.values()]]
     """)
     assert result[0] == {"tasks": 0, "peers": 0, "proxies": 0, "videos": 0}
     assert set(result[1]) <= {"ENDED"}
-    assert active_sessions(page.emulator) == []
+    assert active_sessions(harness.emulator) == []

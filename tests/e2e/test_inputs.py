@@ -68,7 +68,7 @@ async def table(session, calls):
 
 
 @pytest.fixture(scope="module")
-def page(module_py, make_mp3):
+def harness(module_py, make_mp3):
     module_py.allow_console_error(HTTP_ERRORS)
     console: list[str] = []
     module_py.page.on("console", lambda m: console.append(m.text))
@@ -93,8 +93,8 @@ CONSTRUCTOR = {  # label: (code, a word the message must name)
 }
 
 
-def test_the_constructor_refuses_bad_config_with_a_message_naming_the_field(page):
-    result = page.run("""
+def test_the_constructor_refuses_bad_config_with_a_message_naming_the_field(harness):
+    result = harness.run("""
         def make(key, config):
             return lambda: KalturaAvatarSession(key, config)
         B = {"baseUrl": BASE}
@@ -138,9 +138,9 @@ START = {
 }
 
 
-def test_starting_with_bad_arguments_fails_before_anything_is_sent(page):
-    page.emulator.call("DELETE", "/__test__/requests")
-    result = page.run("""
+def test_starting_with_bad_arguments_fails_before_anything_is_sent(harness):
+    harness.emulator.call("DELETE", "/__test__/requests")
+    result = harness.run("""
         fresh = new_session()
         keyless = new_session(None)
         c = fresh.create_session
@@ -164,14 +164,14 @@ def test_starting_with_bad_arguments_fails_before_anything_is_sent(page):
     check_table(result[0], START)
     assert result[1:3] == ["IDLE", "IDLE"]
     assert (result[3]["peers"], result[3]["videos"]) == (1, 0)  # the steady session's peer only
-    assert set(server_routes(page.emulator)) <= {"keep-alive"}  # the steady session's, nothing else
+    assert set(server_routes(harness.emulator)) <= {"keep-alive"}  # the steady session's, nothing else
     # A 100,000-character avatar id is no local error: the server refuses it.
-    huge = page.run("""
+    huge = harness.run("""
         huge = new_session()
         [await outcome(lambda: huge.create_session(LONG)), huge.get_session_state(), leaks()["videos"]]
     """)
     assert huge[0][0] == "API_REQUEST_FAILED" and huge[1:] == ["ERROR", 0]
-    assert server_routes(page.emulator)[-1:] == ["create"]
+    assert server_routes(harness.emulator)[-1:] == ["create"]
 
 
 READY_CALLS = {
@@ -198,17 +198,17 @@ READY_CALLS = {
 }
 
 
-def test_bad_arguments_on_a_ready_session_change_nothing_and_it_goes_on_working(page):
-    sid = page.run("""
+def test_bad_arguments_on_a_ready_session_change_nothing_and_it_goes_on_working(harness):
+    sid = harness.run("""
         ready = new_session()
         await ready.create_session("avatar-123", None, "avatar-container")
         ready.get_session_id()
     """)
-    page.emulator.call("DELETE", "/__test__/requests")
+    harness.emulator.call("DELETE", "/__test__/requests")
     # The server takes the long text's pieces without speaking them (100,000 characters would
     # take the emulator's TTS most of a minute): what is proved is what the SDK sends.
-    page.emulator.fault("say-text", count=500, status=200, body={"success": True}, session=sid)
-    result = page.run("""
+    harness.emulator.fault("say-text", count=500, status=200, body={"success": True}, session=sid)
+    result = harness.run("""
         t, a = ready.say_text, ready.say_audio
         wav_blob = js.Blob.new(to_js([to_js(WAV)]), to_js({"type": "audio/wav"}))
         out = await table(ready, {
@@ -239,16 +239,16 @@ def test_bad_arguments_on_a_ready_session_change_nothing_and_it_goes_on_working(
         said = await ready.say_text(("Hello there. " * 8000)[:100_000])  # still usable; long text too
         [out, video_dom()[0]["parent"], said]
     """, timeout_ms=60_000)
-    page.emulator.call("DELETE", "/__test__/faults")
+    harness.emulator.call("DELETE", "/__test__/faults")
     check_table(result[0], READY_CALLS)
     assert result[1] == "avatar-container"  # the <video> stayed where it was
-    log = [r for r in page.emulator.requests() if r["route"] in ("say-text", "say-audio")]
+    log = [r for r in harness.emulator.requests() if r["route"] in ("say-text", "say-audio")]
     audio, texts = [r for r in log if r["route"] == "say-audio"], [r for r in log if r["route"] == "say-text"]
     assert len(audio) == 1 and audio[0]["body"]["turnId"].startswith("x" * 100)  # the one good call, nothing else
     assert len(texts) >= 100 and {r["body"]["turnId"] for r in texts} == {result[2]}  # one turn, in pieces
     assert [r["body"]["isFinal"] for r in texts] == [False] * (len(texts) - 1) + [True]
     assert max(len(r["body"]["text"]) for r in texts) <= 1000
-    page.run("await ready.end_session()")
+    harness.run("await ready.end_session()")
 
 
 WRONG_STATES = ["IDLE", "CREATING", "ERROR", "ENDED"]
@@ -258,18 +258,18 @@ ALLOWED = {("create_session", "IDLE"), ("init_session", "IDLE"), ("attach_avatar
            ("end_session", "ERROR"), ("end_session", "ENDED")}
 
 
-def test_each_call_in_each_state_where_it_cannot_run_is_invalid_state_and_sends_nothing(page):
-    page.allow_console_error(HTTP_ERRORS)
-    page.emulator.fault("create", status=401, body={"success": False, "error": "Invalid Kaltura Session"})
-    page.run("""
+def test_each_call_in_each_state_where_it_cannot_run_is_invalid_state_and_sends_nothing(harness):
+    harness.allow_console_error(HTTP_ERRORS)
+    harness.emulator.fault("create", status=401, body={"success": False, "error": "Invalid Kaltura Session"})
+    harness.run("""
         sessions = {"IDLE": new_session(), "ERROR": new_session(), "ENDED": new_session(), "CREATING": new_session()}
         await attempt(sessions["ERROR"].create_session("avatar-123"))
         await sessions["ENDED"].create_session("avatar-123")
         await sessions["ENDED"].end_session()
     """)
-    page.emulator.fault("init-client", hang=10, status=504)  # CREATING until it is ended
-    page.emulator.call("DELETE", "/__test__/requests")
-    result = page.run("""
+    harness.emulator.fault("init-client", hang=10, status=504)  # CREATING until it is ended
+    harness.emulator.call("DELETE", "/__test__/requests")
+    result = harness.run("""
         creating = asyncio.ensure_future(sessions["CREATING"].create_session("avatar-123"))
         await until(lambda: sessions["CREATING"].get_session_state() == "CREATING")
         def call(s, name):
@@ -301,17 +301,17 @@ def test_each_call_in_each_state_where_it_cannot_run_is_invalid_state_and_sends_
     assert out["create ended by end_session"][0] == "INVALID_STATE"
     assert out["idle end_session"] == ["no error", None, "IDLE"]  # never started: nothing to do
     assert left["peers"] == 1 and left["videos"] == 0  # only the steady session's (it has no container)
-    routes = server_routes(page.emulator)
+    routes = server_routes(harness.emulator)
     assert "say-text" not in routes and "say-audio" not in routes and "interrupt" not in routes
     assert routes.count("init-client") == 1  # the one that hung: the CREATING session's
-    assert active_sessions(page.emulator) == [page.run("steady.get_session_id()")]
+    assert active_sessions(harness.emulator) == [harness.run("steady.get_session_id()")]
 
 
-def test_calls_that_race_each_other(page):
+def test_calls_that_race_each_other(harness):
     """Two creates at once; say/interrupt after end_session began; two ends at once; 100 chunks
     of one turn fired without awaiting each."""
-    page.emulator.call("DELETE", "/__test__/requests")
-    first = page.run("""
+    harness.emulator.call("DELETE", "/__test__/requests")
+    first = harness.run("""
         racing = new_session()
         both = await asyncio.gather(outcome(lambda: racing.create_session("avatar-123")),
                                     outcome(lambda: racing.create_session("avatar-123")))
@@ -319,8 +319,8 @@ def test_calls_that_race_each_other(page):
     """)
     assert first == [["INVALID_STATE", "no error"], first[1]]
     # The server takes the chunks without speaking them (its TTS would take seconds for 100).
-    page.emulator.fault("say-text", count=100, status=200, body={"success": True}, session=first[1])
-    result = page.run("""
+    harness.emulator.fault("say-text", count=100, status=200, body={"success": True}, session=first[1])
+    result = harness.run("""
         turn = new_turn_id()
         chunks = [asyncio.ensure_future(racing.say_text(f"Chunk {i:03d}. ", turn, is_final=i == 99)) for i in range(100)]
         await asyncio.gather(*chunks)
@@ -336,25 +336,25 @@ def test_calls_that_race_each_other(page):
     turn, late, ends, again, state = result
     assert late == ["INVALID_STATE"] * 3 and ends == ["no error"] * 3 and again == "no error"
     assert state == "ENDED"
-    log = [r for r in page.emulator.requests() if f"/{sid}/" in r["path"] or r["route"] == "create"]
+    log = [r for r in harness.emulator.requests() if f"/{sid}/" in r["path"] or r["route"] == "create"]
     routes = [r["route"] for r in log]
     assert routes.count("create") == 1 and routes.count("end") == 1  # one teardown
     texts = [r["body"] for r in log if r["route"] == "say-text"]
     assert [t["text"] for t in texts] == [f"Chunk {i:03d}. " for i in range(100)]  # in order, all there
     assert {t["turnId"] for t in texts} == {turn} and [t["isFinal"] for t in texts] == [False] * 99 + [True]
     assert "interrupt" not in routes and "say-audio" not in routes
-    assert page.emulator.session(sid)["state"] == "ended"
+    assert harness.emulator.session(sid)["state"] == "ended"
 
 
-def test_each_session_logs_at_its_own_level(page):
-    console = page.console
-    page.run("""
+def test_each_session_logs_at_its_own_level(harness):
+    console = harness.console
+    harness.run("""
         chatty = new_session(logLevel="debug")
         await chatty.create_session("avatar-123")
     """)
     assert any("create -> 200" in line for line in console)  # debug lines from the chatty one
     mark = len(console)
-    page.run("""
+    harness.run("""
         quiet = new_session(logLevel="error")  # made after: it must not quiet the chatty one
         await quiet.create_session("avatar-123")
         await quiet.say_text("Quiet here.")
@@ -362,24 +362,24 @@ def test_each_session_logs_at_its_own_level(page):
     quiet_lines = [line for line in console[mark:] if "[kaltura_avatar]" in line and "keep-alive" not in line]
     assert quiet_lines == []
     mark = len(console)
-    page.run('await chatty.say_text("Chatty here.")')
+    harness.run('await chatty.say_text("Chatty here.")')
     assert any("say-text -> 200" in line for line in console[mark:])
-    page.run("await chatty.end_session()\nawait quiet.end_session()")
+    harness.run("await chatty.end_session()\nawait quiet.end_session()")
 
 
-def test_keep_alive_at_its_default_interval_over_25_s(page):
+def test_keep_alive_at_its_default_interval_over_25_s(harness):
     """The module's first session, made with every default, kept alive every 10 s."""
-    result = page.run(f"""
+    result = harness.run(f"""
         await until(lambda: time.time() - steady_ready >= {OBSERVED_S}, timeout={OBSERVED_S + 5})
         [steady_ready, steady.get_session_id(), steady.get_session_state()]
     """, timeout_ms=(OBSERVED_S + 10) * 1000)
     ready_at, sid, state = result
-    times = page.emulator.session(sid)["keepalives"]
+    times = harness.emulator.session(sid)["keepalives"]
     now = time.time()
     assert state == "READY" and len(times) >= 2, times  # at 10 s and 20 s of the first 25 s at least
     for gap in [times[0] - ready_at, *(b - a for a, b in zip(times, times[1:]))]:
         assert KEEP_ALIVE_S - 0.05 <= gap < KEEP_ALIVE_S + 1.5, (ready_at, times)
     assert now - times[-1] < KEEP_ALIVE_S + 1.5  # none missed up to now
-    page.run("await steady.end_session()")
-    assert page.run("leaks()") == {"tasks": 0, "peers": 0, "proxies": 0, "videos": 0}
-    assert active_sessions(page.emulator) == []
+    harness.run("await steady.end_session()")
+    assert harness.run("leaks()") == {"tasks": 0, "peers": 0, "proxies": 0, "videos": 0}
+    assert active_sessions(harness.emulator) == []

@@ -42,7 +42,7 @@ async def start(s):
 
 
 @pytest.fixture(scope="module")
-def page(module_py):
+def harness(module_py):
     module_py.allow_console_error(r"Failed to load resource")
     prelude(module_py)
     module_py.run(PAGE.replace("__RETRY__", repr(RETRY)).replace("__TIMEOUT__", repr(TIMEOUT_S)))
@@ -61,25 +61,25 @@ WHEP_REFUSALS = {  # fault -> (whep-posts the server sees, details.status)
 
 
 @pytest.mark.parametrize("name", list(WHEP_REFUSALS))
-def test_a_refused_whep_offer_fails_the_start_and_ends_the_server_session(page, name):
+def test_a_refused_whep_offer_fails_the_start_and_ends_the_server_session(harness, name):
     """404 and 415 fail at once (no retry); a hang is given up after the attempts x the timeout."""
     fault, posts, status = WHEP_REFUSALS[name]
-    page.emulator.call("DELETE", "/__test__/requests")
-    page.emulator.fault("whep-post", **fault)
-    out = page.run("await start(media_session())")
+    harness.emulator.call("DELETE", "/__test__/requests")
+    harness.emulator.fault("whep-post", **fault)
+    out = harness.run("await start(media_session())")
     assert out["result"] == ["RTC_CONNECTION_FAILED", "ERROR", "FAILED"]
     (error,) = out["errors"]
     assert error["code"] == "RTC_CONNECTION_FAILED" and error["details"]["route"] == "whep"
     assert error["details"]["status"] == status and error["details"]["attempts"] == posts
     assert len(error["message"]) > 15 and "test-ks" not in error["message"]
-    log = whep_log(page.emulator)
+    log = whep_log(harness.emulator)
     assert len(log) == posts
     if name == "hang":
         assert gaps([r["t"] for r in log])[0] >= TIMEOUT_S + 0.1 - 0.05
         assert posts * TIMEOUT_S <= out["took"] < posts * TIMEOUT_S + 0.1 + LATE_S
     assert out["leaks"] == NOTHING
-    assert page.emulator.session(out["session_id"])["state"] == "ended"  # the SDK ended what it made
-    assert active_sessions(page.emulator) == []
+    assert harness.emulator.session(out["session_id"])["state"] == "ended"  # the SDK ended what it made
+    assert active_sessions(harness.emulator) == []
 
 
 WHEP_RETRIED = {  # fault -> the least gap between the two offers
@@ -89,34 +89,34 @@ WHEP_RETRIED = {  # fault -> the least gap between the two offers
 
 
 @pytest.mark.parametrize("name", list(WHEP_RETRIED))
-def test_a_whep_offer_refused_once_is_retried_and_the_start_recovers(page, name):
+def test_a_whep_offer_refused_once_is_retried_and_the_start_recovers(harness, name):
     fault, least_gap = WHEP_RETRIED[name]
-    page.emulator.call("DELETE", "/__test__/requests")
-    page.emulator.fault("whep-post", **fault)
-    out = page.run("s = media_session()\nawait start(s)")
+    harness.emulator.call("DELETE", "/__test__/requests")
+    harness.emulator.fault("whep-post", **fault)
+    out = harness.run("s = media_session()\nawait start(s)")
     assert out["result"] == ["no error", "READY", "CONNECTED"] and out["errors"] == []
-    log = whep_log(page.emulator)
+    log = whep_log(harness.emulator)
     assert [r["status"] for r in log] == [fault["status"], 201]
     assert gaps([r["t"] for r in log])[0] >= least_gap
-    assert page.run("await frames()") > 0
-    assert page.run("await s.end_session()\nleaks()") == NOTHING
-    assert active_sessions(page.emulator) == []
+    assert harness.run("await frames()") > 0
+    assert harness.run("await s.end_session()\nleaks()") == NOTHING
+    assert active_sessions(harness.emulator) == []
 
 
-def test_media_that_never_starts_fails_after_the_connect_timeout(page):
-    page.emulator.fault("whep-post", no_media=True)
-    out = page.run(f"await start(media_session(connectTimeoutS={CONNECT_S}))")
+def test_media_that_never_starts_fails_after_the_connect_timeout(harness):
+    harness.emulator.fault("whep-post", no_media=True)
+    out = harness.run(f"await start(media_session(connectTimeoutS={CONNECT_S}))")
     assert out["result"] == ["RTC_CONNECTION_FAILED", "ERROR", "FAILED"]
     (error,) = out["errors"]
     assert error["details"]["timeout"] == CONNECT_S and "UDP" in error["message"]
     assert CONNECT_S <= out["took"] < CONNECT_S + LATE_S
     assert out["leaks"] == NOTHING
-    assert page.emulator.session(out["session_id"])["viewers"] == 0
-    assert active_sessions(page.emulator) == []
+    assert harness.emulator.session(out["session_id"])["viewers"] == 0
+    assert active_sessions(harness.emulator) == []
 
 
-def test_media_dropped_mid_session_comes_back_in_the_same_video(page):
-    out = page.run("""
+def test_media_dropped_mid_session_comes_back_in_the_same_video(harness):
+    out = harness.run("""
         live = media_session()
         started = await start(live)
         video = js.document.querySelector("video")
@@ -126,8 +126,8 @@ def test_media_dropped_mid_session_comes_back_in_the_same_video(page):
         started
     """)
     assert out["result"] == ["no error", "READY", "CONNECTED"]
-    page.emulator.drop_media(out["session_id"])
-    result = page.run("""
+    harness.emulator.drop_media(out["session_id"])
+    result = harness.run("""
         await until(lambda: names("connectionChange")[-1:] == [["connectionChange", "CONNECTED"]], timeout=15)
         await frames_flow()
         [names("connectionChange"), video_dom(), js.document.querySelector("video").srcObject.id != first_stream,
@@ -139,8 +139,8 @@ def test_media_dropped_mid_session_comes_back_in_the_same_video(page):
     (video,) = dom
     assert 'data-mark="same"' in video["html"] and not video["paused"] and new_stream
     assert peers == 1 and state == "READY" and errs == []  # the old peer connection was closed
-    assert page.emulator.session(out["session_id"])["viewers"] == 1
-    assert page.run("await live.end_session()\nleaks()") == NOTHING
+    assert harness.emulator.session(out["session_id"])["viewers"] == 1
+    assert harness.run("await live.end_session()\nleaks()") == NOTHING
 
 
 @pytest.fixture(scope="module")
@@ -149,9 +149,9 @@ def other(start_another_emulator):
     return start_another_emulator("--idle-timeout", "1.5")
 
 
-def test_the_server_ending_an_idle_session_ends_it_within_one_keep_alive_interval(page, other):
+def test_the_server_ending_an_idle_session_ends_it_within_one_keep_alive_interval(harness, other):
     interval = 3.0  # longer than the idle timeout: the server reaps the session between keep-alives
-    out = page.run(f"""
+    out = harness.run(f"""
         idle = media_session({other.api_base!r}, keepAliveIntervalS={interval})
         await start(idle)
     """)
@@ -159,7 +159,7 @@ def test_the_server_ending_an_idle_session_ends_it_within_one_keep_alive_interva
     sid = out["session_id"]
     ended_on_server = until(lambda: other.session(sid)["state"] == "ended", 10)
     assert other.session(sid)["ended_reason"] == "idle-timeout"
-    result = page.run("""
+    result = harness.run("""
         await until(lambda: idle.get_session_state() == "ENDED", timeout=10)
         [time.time(), idle.get_connection_state(), [e["code"] for e in errors], leaks()]
     """)
@@ -168,10 +168,10 @@ def test_the_server_ending_an_idle_session_ends_it_within_one_keep_alive_interva
     assert connection == "CLOSED" and codes == ["SESSION_NOT_FOUND"] and left == NOTHING
 
 
-def test_the_emulator_restarted_under_a_live_session_ends_it(page, other, start_another_emulator):
-    page.allow_console_error(r"ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE")
+def test_the_emulator_restarted_under_a_live_session_ends_it(harness, other, start_another_emulator):
+    harness.allow_console_error(r"ERR_CONNECTION_REFUSED|ERR_CONNECTION_RESET|ERR_EMPTY_RESPONSE")
     interval = 0.5
-    out = page.run(f"""
+    out = harness.run(f"""
         doomed = media_session({other.api_base!r}, keepAliveIntervalS={interval})
         await start(doomed)
     """)
@@ -181,7 +181,7 @@ def test_the_emulator_restarted_under_a_live_session_ends_it(page, other, start_
     other.process.wait(timeout=10)
     restarted = start_another_emulator("--idle-timeout", "1.5", "--port", port)
     back = time.time()
-    result = page.run("""
+    result = harness.run("""
         await until(lambda: doomed.get_session_state() == "ENDED", timeout=20)
         [time.time(), doomed.get_connection_state(), [e["code"] for e in errors], leaks()]
     """)

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.timeout(60)
 def test_help_documents_cli_and_test_controls():
     out = subprocess.run([sys.executable, "-m", "kaltura_avatar_emulator", "--help"], cwd=ROOT,
                          capture_output=True, text=True, timeout=30).stdout
-    for word in ("--host", "--port", "--root", "--mount", "--test-controls", "--idle-timeout", "--max-sessions",
+    for word in ("--host", "--port", "--pages", "/kaltura-avatar/", "--root", "--mount", "--test-controls", "--idle-timeout", "--max-sessions",
                  "--ks", "--turn", "/__test__/faults", "drop-media", "/__test__/requests", "/__test__/reset"):
         assert word in out, word
 

@@ -57,6 +57,7 @@ async def test_say_text_audio_follows_speech(watched):
         await asyncio.sleep(0.05)
     (rec,) = speech
     assert rec["turn_id"] == "t1" and 1.5 < rec["end"] - rec["start"] < 6
+    assert rec["text"] == "Hello, I am your avatar. Nice to meet you." and rec["interrupted"] is False
     await asyncio.sleep(0.4)
     during = viewer.rms_between(rec["start"] + 0.1, rec["end"] - 0.1)
     after = viewer.rms_between(rec["end"] + 0.3, time.time())
@@ -82,6 +83,7 @@ async def test_chunks_of_a_turn_play_in_order_from_the_first(watched):
     speech = await api.speech_after(sid, 2)
     assert [s["turn_id"] for s in speech] == ["t2", "t3"]
     assert speech[0]["end"] <= speech[1]["start"] + 0.05
+    assert [s["text"] for s in speech] == ["First part of the answer, and then the second part.", "Next turn."]
 
 
 async def test_an_open_turn_plays_to_its_end_before_another_turn(watched):
@@ -118,7 +120,7 @@ async def test_interrupt_silences_within_300ms(watched):
     state = await api.snapshot(sid)
     assert state["audio_queue_ms"] == 0 and state["speaking"] is False
     assert [s["turn_id"] for s in state["speech"]] == ["t4"]  # the queued turn never played
-    assert state["speech"][0]["end"] - ti < 0.1
+    assert state["speech"][0]["end"] - ti < 0.1 and state["speech"][0]["interrupted"] is True
 
 
 async def test_say_audio_mp3_plays(watched, make_mp3, audio_form):

@@ -8,8 +8,9 @@ import numpy as np
 from kaltura_avatar_emulator.speech import FRAME_SAMPLES, Speaker
 
 
-def chunk(speaker: Speaker, turn_id: str, value: int, frames: int = 2, final: bool = True) -> None:
-    speaker.reserve(turn_id, final).pcm = np.full(FRAME_SAMPLES * frames, value, np.int16)
+def chunk(speaker: Speaker, turn_id: str, value: int, frames: int = 2, final: bool = True,
+          text: str | None = None) -> None:
+    speaker.reserve(turn_id, final, text).pcm = np.full(FRAME_SAMPLES * frames, value, np.int16)
 
 
 def play(speaker: Speaker, n: int) -> list[int]:
@@ -65,3 +66,23 @@ def test_interrupt_drops_every_turn_at_once():
     s.interrupt()
     assert play(s, 3) == [0, 0, 0] and not s.speaking and s.queued_ms() == 0
     assert s.records[0].end is not None
+
+
+def test_a_record_holds_the_text_heard_and_whether_it_was_cut_short():
+    s = Speaker()
+    chunk(s, "llm", 1, final=False, text="Sure,")
+    chunk(s, "llm", 2, final=False, text="here is ")
+    chunk(s, "llm", 3, text="the answer.")
+    chunk(s, "clip", 4)  # say-audio: no text
+    chunk(s, "long", 5, frames=50, text="A long turn.")
+    chunk(s, "queued", 6, text="Never heard.")
+    play(s, 2)
+    assert s.records[0].text == "Sure,"  # what has begun playing, not what is queued
+    play(s, 4 + 2 + 1)
+    s.interrupt()
+    assert [r.as_dict() | {"start": 0, "end": 0} for r in s.records] == [
+        {"turn_id": "llm", "text": "Sure, here is the answer.", "interrupted": False, "start": 0, "end": 0},
+        {"turn_id": "clip", "text": None, "interrupted": False, "start": 0, "end": 0},
+        {"turn_id": "long", "text": "A long turn.", "interrupted": True, "start": 0, "end": 0},
+    ]
+    assert all(r.end >= r.start for r in s.records)
