@@ -14,9 +14,11 @@ peer connections are the page's own (``window.peerConnections``, recorded by the
   ``leaks()``: what the page holds that a session may leave behind: asyncio tasks still pending
   (timers, loops), open peer connections, live proxies, ``<video>`` elements.
 
-On the test's side: ``server_routes``, ``route_times`` (from the emulator's request log),
-``gaps`` and ``active_sessions`` (the emulator's sessions not ended).
+On the test's side: ``server_routes`` (from the emulator's request log), ``gaps``,
+``active_sessions`` (the emulator's sessions not ended) and ``poll(predicate, timeout_s)``.
 """
+
+import time
 
 PRELUDE = r'''
 import asyncio, inspect, json, time
@@ -115,11 +117,6 @@ def server_routes(emulator) -> list[str | None]:
     return [r["route"] for r in emulator.requests()]
 
 
-def route_times(requests: list[dict], route: str) -> list[float]:
-    """When the emulator received each request of ``route`` (seconds, its clock)."""
-    return [r["t"] for r in requests if r["route"] == route]
-
-
 def gaps(times: list[float]) -> list[float]:
     return [round(b - a, 3) for a, b in zip(times, times[1:])]
 
@@ -127,3 +124,12 @@ def gaps(times: list[float]) -> list[float]:
 def active_sessions(emulator) -> list[str]:
     """The emulator's sessions that are not ended."""
     return [s["id"] for s in emulator.sessions() if s["state"] == "active"]
+
+
+def poll(predicate, timeout_s: float = 10.0) -> float:
+    """Wait on the test's side until ``predicate()`` holds; return when it did (``time.time()``)."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+    return time.time()

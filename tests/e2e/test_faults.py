@@ -17,12 +17,11 @@ Decisions where the issue and protocol.md could be read two ways (a demanding us
 - A keep-alive failure is an ``error`` event (no caller to raise to); the session stays READY.
 """
 
-import time
 from dataclasses import dataclass
 
 import pytest
 
-from sdk_support import active_sessions, gaps, prelude
+from sdk_support import active_sessions, gaps, poll, prelude
 
 RETRY = {"maxAttempts": 3, "initialDelayMs": 100, "backoffMultiplier": 10, "maxDelayMs": 300}
 DELAYS = [0.1, 0.3]  # RETRY's backoff: 100 ms, then 100 x 10 capped at 300 ms
@@ -178,7 +177,8 @@ def test_a_control_route_fault(harness, route, name):
     sid = before["session_id"]
     log = case_log(emulator, route, sid)
     if route == "keep-alive" and code is None:  # recovered: wait for the keep-alive that got through
-        log = until_server(emulator, route, sid, lambda rs: any(r["status"] == 200 for r in rs))
+        poll(lambda: any(r["status"] == 200 for r in case_log(emulator, route, sid)), 15)
+        log = case_log(emulator, route, sid)
     attempts = log[: kind.attempts]
     failed = [r for r in attempts if r["status"] != 200 or name == "malformed 2xx"]
 
@@ -218,14 +218,6 @@ def case_log(emulator, route: str, sid: str | None) -> list[dict]:
     return [r for r in emulator.requests() if r["route"] == route and (sid is None or f"/{sid}/" in r["path"])]
 
 
-def until_server(emulator, route, sid, done, timeout_s=15.0):
-    """``case_log`` once ``done(entries)`` holds (polled)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        log = case_log(emulator, route, sid)
-        if done(log) or time.monotonic() > deadline:
-            return log
-        time.sleep(0.05)
 
 
 def test_every_session_ends_and_nothing_is_left(harness):

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from sdk_support import active_sessions, gaps, prelude
+from sdk_support import active_sessions, gaps, poll, prelude
 
 RETRY = {"maxAttempts": 2, "initialDelayMs": 100, "backoffMultiplier": 2, "maxDelayMs": 400}
 TIMEOUT_S = 0.8  # request_timeout_s
@@ -157,7 +157,7 @@ def test_the_server_ending_an_idle_session_ends_it_within_one_keep_alive_interva
     """)
     assert out["result"] == ["no error", "READY", "CONNECTED"]
     sid = out["session_id"]
-    ended_on_server = until(lambda: other.session(sid)["state"] == "ended", 10)
+    ended_on_server = poll(lambda: other.session(sid)["state"] == "ended", 10)
     assert other.session(sid)["ended_reason"] == "idle-timeout"
     result = harness.run("""
         await until(lambda: idle.get_session_state() == "ENDED", timeout=10)
@@ -193,11 +193,3 @@ def test_the_emulator_restarted_under_a_live_session_ends_it(harness, other, sta
     assert set(codes) <= {"API_REQUEST_FAILED", "RTC_CONNECTION_FAILED", "SESSION_NOT_FOUND"}
     assert restarted.sessions() == []
 
-
-def until(predicate, timeout_s: float) -> float:
-    """Poll ``predicate`` (on the test's side) until it holds; return when (time.time())."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return time.time()

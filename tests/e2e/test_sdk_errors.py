@@ -1,8 +1,6 @@
 """Every error path a user can hit, with the right code and state, against the real emulator."""
 
-import time
-
-from sdk_support import prelude, server_routes
+from sdk_support import poll, prelude, server_routes
 
 HTTP_ERRORS = r"Failed to load resource: the server responded with a status of (401|403|404|409|410|500|503)"
 
@@ -79,10 +77,7 @@ def test_end_during_create_then_tab_close(py):
         slow = new_session()
         creating = asyncio.ensure_future(attempt(slow.create_session("avatar-123", None, "avatar-container"), slow))
     """)
-    deadline = time.time() + 10
-    while "create" not in server_routes(py.emulator):  # the server holds the create: end now
-        assert time.time() < deadline, "the create never reached the server"
-        time.sleep(0.02)
+    poll(lambda: "create" in server_routes(py.emulator))  # the server holds the create: end now
     result = py.run("""
         await slow.end_session()
         outcome = await creating
@@ -103,8 +98,5 @@ def test_end_during_create_then_tab_close(py):
     # The tab goes away: the session is ended with keepalive requests, the WHEP resource deleted.
     py.emulator.call("DELETE", "/__test__/requests")
     py.page.goto("about:blank")
-    deadline = time.time() + 5
-    while py.emulator.session(session_id)["state"] != "ended" and time.time() < deadline:
-        time.sleep(0.1)
-    assert py.emulator.session(session_id)["state"] == "ended"
+    poll(lambda: py.emulator.session(session_id)["state"] == "ended", 5)
     assert {"whep-delete", "end"} <= set(server_routes(py.emulator))
