@@ -113,7 +113,9 @@ async def test_send_and_forget_sends_in_the_background_and_never_raises(server, 
 
 
 def test_send_and_forget_without_an_event_loop_does_not_raise():
-    AiohttpHttp().send_and_forget("DELETE", refused_url(), headers={}, body=None)
+    http = AiohttpHttp()
+    assert http.send_and_forget("DELETE", refused_url(), headers={}, body=None) is None
+    assert not http._forgotten  # nothing was started that close() would wait for
 
 
 async def test_a_given_session_is_used_and_left_open(server):
