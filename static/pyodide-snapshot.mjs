@@ -56,6 +56,7 @@ export async function loadPyodide(options = {}) {
     const started = performance.now();
     let readError = null;
     const bytes = hit.arrayBuffer().catch((error) => { readError = error; throw error; });
+    bytes.catch(() => {}); // handled below, once Pyodide has awaited it
     try {
       const pyodide = await loadPyodideFresh({ ...config, _loadSnapshot: bytes });
       pyodide.runPython("import random as _r; _r.seed(); del _r"); // else every visit draws the same numbers
