@@ -29,13 +29,13 @@ const PREFIX = "[pyodide-snapshot]";
 // The standard-library modules the live interpreter has imported (not site-packages, whose
 // files a snapshot cannot keep, nor native extensions loaded from packages).
 const STDLIB_MODULES = `
-import json as _json, os as _os, sys as _sys
-_stdlib = _os.path.dirname(_os.__file__) + "/"
-_json.dumps(sorted(
-    name for name, module in list(_sys.modules.items())
+import json, os, sys
+stdlib = os.path.dirname(os.__file__) + "/"
+json.dumps(sorted(
+    name for name, module in list(sys.modules.items())
     if name != "__main__" and (
-        (getattr(module, "__file__", None) is None and name in _sys.builtin_module_names)
-        or (isinstance(getattr(module, "__file__", None), str) and module.__file__.startswith(_stdlib)
+        (getattr(module, "__file__", None) is None and name in sys.builtin_module_names)
+        or (isinstance(getattr(module, "__file__", None), str) and module.__file__.startswith(stdlib)
             and "/site-packages/" not in module.__file__))
 ))`;
 
@@ -120,7 +120,13 @@ async function makeSnapshot(pyodide, store) {
   let worker = null;
   let timer = null;
   try {
-    const modules = JSON.parse(pyodide.runPython(STDLIB_MODULES));
+    const scope = pyodide.globals.get("dict")(); // not the page's own globals
+    let modules;
+    try {
+      modules = JSON.parse(pyodide.runPython(STDLIB_MODULES, { globals: scope }));
+    } finally {
+      scope.destroy();
+    }
     worker = new Worker(import.meta.url, { type: "module", name: WORKER_NAME });
     const result = await new Promise((resolve, reject) => {
       timer = setTimeout(() => reject(new Error(`no snapshot after ${MAKE_TIMEOUT_MS / 1000} s`)), MAKE_TIMEOUT_MS);
@@ -132,7 +138,7 @@ async function makeSnapshot(pyodide, store) {
       `(${(result.bytes / 2 ** 20).toFixed(1)} MiB, ${result.modules} modules, made in ${result.ms} ms)`);
   } catch (error) {
     console.warn(`${PREFIX} could not make a memory snapshot (${error}); the next visit boots normally`);
-    if (store) await discard(store);
+    await discard(store);
   } finally {
     clearTimeout(timer);
     worker?.terminate();
