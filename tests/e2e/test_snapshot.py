@@ -10,13 +10,15 @@ both off switches leave the snapshot alone.
 from __future__ import annotations
 
 import json
-import re
+import urllib.request
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import BOOT_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, GuardedPage, PyPage, open_harness
+import kaltura_avatar
+
+from conftest import BOOT_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, GuardedPage, PyPage
 
 RESTORED = "Python restored from a memory snapshot"
 SAVED = "memory snapshot saved for the next visit"
@@ -103,16 +105,11 @@ def visit(context, url: str, init_script: str | None = None):
 
 
 def snapshot_url(emulator) -> str:
-    key = json.loads((urlopen_text(emulator.url + "/static/vendor/pyodide/snapshot-key.json")))
+    """Where this build's snapshot is kept: named by the build id, the lock and the SDK wheel."""
+    with urllib.request.urlopen(emulator.url + "/static/vendor/pyodide/snapshot-key.json", timeout=10) as response:
+        key = json.loads(response.read())
     parts = (key["build_id"][:16], key["lock_sha256"][:16], key["sdk_wheel_sha256"][:16])
     return f"{emulator.url}/static/vendor/pyodide/snapshot/{'-'.join(parts)}.bin"
-
-
-def urlopen_text(url: str) -> str:
-    import urllib.request
-
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.read().decode()
 
 
 def run_facade_session(page, base_url: str, ks: str) -> dict:
@@ -236,4 +233,4 @@ def test_a_page_without_cache_storage_boots_normally(playwright, emulator):
 
 
 def py_works(py: PyPage) -> bool:
-    return py.run("import pydantic, kaltura_avatar; kaltura_avatar.__version__") == __import__("kaltura_avatar").__version__
+    return py.run("import pydantic, kaltura_avatar; kaltura_avatar.__version__") == kaltura_avatar.__version__
