@@ -175,6 +175,21 @@ def test_a_restored_facade_runs_a_session(first_visit, snapshot_context, emulato
     assert said == [result["turn"]]
 
 
+@pytest.mark.parametrize("path, start", [
+    ("/e2e/snapshot-off.html", None),  # the page attribute <html data-pyodide-snapshot="off">
+    ("/e2e/facade.html", "() => window.avatarSdk.loadRuntime({ snapshot: false }).then(() => true)"),
+])
+def test_the_off_switches_boot_without_the_snapshot(path, start, first_visit, snapshot_context, emulator):
+    with visit(snapshot_context, emulator.url + path) as page:
+        if start:
+            assert page.page.evaluate(start)
+        else:
+            assert py_works(PyPage(page, emulator))
+        assert len(page.cache()) == 1  # there was a snapshot to restore
+        assert not page.said("[pyodide-snapshot]"), page.lines
+        assert not [u for u in page.requests if u.endswith("/snapshot-key.json")]  # not even looked up
+
+
 @pytest.mark.parametrize("failure, init_script, warning", [
     ("restore", None, "could not restore the memory snapshot"),
     ("read", UNREADABLE, "could not read the memory snapshot"),
@@ -190,26 +205,6 @@ def test_a_bad_snapshot_is_discarded_and_the_page_boots(failure, init_script, wa
         assert page.said(warning) and not page.said(RESTORED), page.lines
         page.wait_for_line("could not make a memory snapshot")
         assert page.cache() == []
-
-
-def test_the_next_visit_makes_a_snapshot_again(first_visit, snapshot_context, emulator):
-    with visit(snapshot_context, emulator.url + "/e2e/harness.html") as page:
-        page.wait_for_line(SAVED)
-        assert [entry["url"] for entry in page.cache()] == [snapshot_url(emulator)]
-
-
-@pytest.mark.parametrize("path, start", [
-    ("/e2e/snapshot-off.html", None),  # the page attribute <html data-pyodide-snapshot="off">
-    ("/e2e/facade.html", "() => window.avatarSdk.loadRuntime({ snapshot: false }).then(() => true)"),
-])
-def test_the_off_switches_boot_without_the_snapshot(path, start, first_visit, snapshot_context, emulator):
-    with visit(snapshot_context, emulator.url + path) as page:
-        if start:
-            assert page.page.evaluate(start)
-        else:
-            assert py_works(PyPage(page, emulator))
-        assert not page.said("[pyodide-snapshot]"), page.lines
-        assert not [u for u in page.requests if u.endswith("/snapshot-key.json")]  # not even looked up
 
 
 def test_a_page_without_cache_storage_boots_normally(playwright, emulator):
