@@ -38,10 +38,14 @@ vendor: $(VENV)/.installed
 dist: setup
 	$(PY) scripts/build_dist.py $(if $(BACKEND),--backend $(BACKEND)) $(if $(PAGES),--pages $(PAGES))
 
+# Each bench script writes its section to bench/results/; report.py merges them into
+# bench/report.json and bench/report.md (committed).
 bench: setup-test
 	$(PY) bench/bench_emulator.py
 	$(PY) bench/bench_boot.py
+	$(PY) bench/bench_session.py
 	$(PY) bench/bench_soak.py
+	$(PY) bench/report.py
 
 clean:
 	rm -rf $(VENV) .cache static/vendor dist

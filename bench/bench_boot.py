@@ -1,71 +1,156 @@
-"""Page boot time: the demo page (PyScript + Pyodide + pydantic + SDK) against bare Pyodide.
+"""Page boot: the demo and a JavaScript page on the facade, beside a bare Pyodide page, same run.
 
-Both are measured in the same run, alternating, cold (new browser context) and warm (same
-context, HTTP cache filled), and reported as medians and as a ratio to the baseline.
+    .venv/bin/python bench/bench_boot.py [--runs 5]
 
-Usage: .venv/bin/python bench/bench_boot.py [--runs 5]
+Each run takes fresh browser contexts (empty HTTP cache, empty Cache Storage) and measures, from
+navigation: the bare Pyodide page (the baseline: the same Pyodide, no PyScript, no packages),
+cold and warm; the demo until Connect is enabled, cold (the first visit, which then stores the
+memory snapshot), warm (restored from it) and warm without it (Cache Storage hidden: the boot
+before the snapshot); the seed's Pattern 1 through the facade until its first avatar frame, warm,
+with and without the snapshot; and where a boot's time goes (bench/pages/phases.html). It also
+counts the bytes a cold load of the demo moves: raw, gzip -9, brotli 11, and what the emulator
+sent. Writes bench/results/boot.json (see bench/report.py).
 """
-
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
+import gzip
 import sys
-import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import brotli
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from browser_support import ROOT, emulator, launch, timed_visit, wait_for_snapshot  # noqa: E402
+from report import machine, show, spread, write_section  # noqa: E402
 
-PAGES = {"baseline: bare Pyodide": "/bench/bare.html", "demo page": "/"}
+CONNECT = "body[data-ready=true] #connect-button:not([disabled])"
+NO_CACHE_STORAGE = "Object.defineProperty(window, 'caches', { value: undefined });"  # as in a non-secure page
 
 
-def boot_seconds(context, url: str) -> float:
-    page = context.new_page()
-    start = time.perf_counter()
-    page.goto(url)
-    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=120_000)
-    elapsed = time.perf_counter() - start
-    page.close()
-    return elapsed
+def visit(context, url: str, selector: str = "body[data-ready=true]", init_script: str | None = None, keep=False):
+    if init_script:
+        context.add_init_script(init_script)  # undone by the context's close: used last in a context
+    return timed_visit(context, url, selector, keep)
+
+
+def cold_load_bytes(page, base: str) -> dict:
+    """Bytes of every same-origin file the page loaded: raw, gzip -9, brotli 11, as sent."""
+    entries = page.evaluate("""() => [performance.getEntriesByType('navigation')[0],
+        ...performance.getEntriesByType('resource')].map((e) => [e.name, e.encodedBodySize])""")
+    totals = {"raw": 0, "gzip": 0, "brotli": 0, "sent": 0}
+    for url, sent in entries:
+        if not url.startswith(base):
+            continue
+        path = urlsplit(url).path
+        file = ROOT / ("index.html" if path == "/" else path.lstrip("/"))
+        if not file.is_file():
+            continue
+        data = file.read_bytes()
+        totals["raw"] += len(data)
+        totals["gzip"] += min(len(data), len(gzip.compress(data, 9)))
+        totals["brotli"] += min(len(data), len(brotli.compress(data, quality=11)))
+        totals["sent"] += sent
+    return totals
+
+
+def measure(browser, base: str, runs: int) -> dict[str, list]:
+    times: dict[str, list] = {}
+
+    def add(name: str, value) -> None:
+        times.setdefault(name, []).append(value)
+
+    for run in range(runs):
+        context = browser.new_context()
+        add("bare cold", visit(context, base + "/bench/bare.html")[0])
+        add("bare warm", visit(context, base + "/bench/bare.html")[0])
+        context.close()
+
+        context = browser.new_context()
+        elapsed, page = visit(context, base + "/", CONNECT, keep=True)
+        add("demo cold", elapsed)
+        if run == 0:
+            add("bytes", cold_load_bytes(page, base))
+        wait_for_snapshot(page)
+        page.close()
+        elapsed, page = visit(context, base + "/", CONNECT)
+        assert any("restored from a memory snapshot" in line for line in page.console_lines), page.console_lines
+        add("demo warm", elapsed)
+        elapsed, page = visit(context, base + "/bench/facade.html", keep=True)
+        page.evaluate("window.benchSession.endSession()")
+        page.close()
+        add("facade warm", elapsed)
+        for mode in ("on", "off"):
+            _, page = visit(context, f"{base}/bench/phases.html?snapshot={mode}", keep=True)
+            add(f"phases {mode}", page.evaluate("window.phases"))
+            page.close()
+        add("demo warm, no snapshot", visit(context, base + "/", CONNECT, init_script=NO_CACHE_STORAGE)[0])
+        elapsed, page = visit(context, base + "/bench/facade.html", keep=True)
+        page.evaluate("window.benchSession.endSession()")
+        page.close()
+        add("facade warm, no snapshot", elapsed)
+        context.close()
+        print(f"run {run + 1}/{runs}: " + ", ".join(f"{k} {v[-1]:.2f}" for k, v in times.items()
+                                                    if isinstance(v[-1], float)), file=sys.stderr, flush=True)
+    return times
+
+
+def rows_from(times: dict[str, list]) -> list[dict]:
+    s = {name: spread(values) for name, values in times.items() if isinstance(values[0], float)}
+    bare_cold, bare_warm = s["bare cold"], s["bare warm"]
+
+    def row(figure, name, baseline_name, target=None, met=None):
+        ratio = round(s[name]["median"] / s[baseline_name]["median"], 2)
+        return {"figure": figure, "result": f"{show(s[name], 's')}; {ratio}x the baseline",
+                "baseline": f"{baseline_name.replace('bare', 'bare Pyodide page,')} {show(s[baseline_name], 's')}",
+                "target": target, "met": met, "data": {"result": s[name], "baseline": s[baseline_name], "ratio": ratio}}
+
+    rows = [
+        row("nav -> demo usable (Connect enabled), warm, memory snapshot", "demo warm", "bare warm",
+            "<= 0.8x bare", s["demo warm"]["median"] <= 0.8 * bare_warm["median"]),
+        row("nav -> demo usable, warm, without the snapshot (before)", "demo warm, no snapshot", "bare warm"),
+        row("nav -> demo usable, cold (first visit)", "demo cold", "bare cold", "<= bare + 0.8 s",
+            s["demo cold"]["median"] <= bare_cold["median"] + 0.8),
+        row("nav -> first avatar frame, JS page via the facade (Pattern 1), warm, memory snapshot",
+            "facade warm", "bare warm", "<= 1.0x bare", s["facade warm"]["median"] <= bare_warm["median"]),
+        row("nav -> first avatar frame via the facade, warm, without the snapshot (before)",
+            "facade warm, no snapshot", "bare warm"),
+    ]
+    on, off = times["phases on"], times["phases off"]
+    for (name_on, name_off) in zip(on[0], off[0]):
+        with_snap = spread([p[name_on] for p in on], 1 / 1000)
+        without = spread([p[name_off] for p in off], 1 / 1000)
+        rows.append({"figure": f"boot phase: {name_on}" if name_on == name_off else f"boot phase: {name_on} / {name_off}",
+                     "result": f"with the snapshot {show(with_snap, 's')}", "baseline": f"without it {show(without, 's')}",
+                     "target": None, "met": None, "data": {"result": with_snap, "baseline": without}})
+    b = times["bytes"][0]
+    mb = {k: round(v / 1e6, 2) for k, v in b.items()}
+    rows.append({"figure": "bytes a cold load of the demo moves",
+                 "result": f"gzip -9 {mb['gzip']} MB, brotli 11 {mb['brotli']} MB; the emulator sent {mb['sent']} MB",
+                 "baseline": f"raw {mb['raw']} MB", "target": "report raw, gzip and brotli", "met": None, "data": b})
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    subprocess.run([sys.executable, str(ROOT / "scripts" / "build_vendor.py")], check=True)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "kaltura_avatar_emulator", "--port", "0",
-         "--mount", f"/bench={ROOT / 'bench' / 'pages'}"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
-    )
-    base = server.stdout.readline().split()[-1].rstrip("/")
-    results: dict[str, dict[str, list[float]]] = {name: {"cold": [], "warm": []} for name in PAGES}
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            for _ in range(args.runs):
-                for name, path in PAGES.items():
-                    context = browser.new_context()
-                    results[name]["cold"].append(boot_seconds(context, base + path))
-                    results[name]["warm"].append(boot_seconds(context, base + path))
-                    context.close()
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-    baseline = {kind: statistics.median(v) for kind, v in results["baseline: bare Pyodide"].items()}
-    print(f"\nboot to ready, median of {args.runs} runs (seconds; ratio to the baseline)")
-    print(f"{'page':<24}{'cold':>8}{'ratio':>8}{'warm':>8}{'ratio':>8}")
-    for name, kinds in results.items():
-        cold, warm = statistics.median(kinds["cold"]), statistics.median(kinds["warm"])
-        print(f"{name:<24}{cold:>8.2f}{cold / baseline['cold']:>8.2f}"
-              f"{warm:>8.2f}{warm / baseline['warm']:>8.2f}")
+    started = machine()
+    with emulator() as base, sync_playwright() as p:
+        browser = launch(p)
+        times = measure(browser, base, args.runs)
+        browser.close()
+    rows = rows_from(times)
+    path = write_section("boot", "Boot: the demo and the facade beside a bare Pyodide page", rows, started, [
+        "Warm: the same browser context again (HTTP cache and Cache Storage filled). Cold: a new context.",
+        "Phases run one after another in bench/pages/phases.html; in a real boot the wheels download "
+        "while Pyodide starts, so the phases add up to more than the facade's boot.",
+    ])
+    for r in rows:
+        print(f"{r['figure']}: {r['result']}  [{r['baseline']}]")
+    print(f"wrote {path} ({args.runs} runs)")
 
 
 if __name__ == "__main__":

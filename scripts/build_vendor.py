@@ -6,6 +6,8 @@
 - `kaltura_avatar` is packed into a pure-Python wheel straight from src/.
 - pyodide-lock.json is rewritten to list exactly the shipped wheels (with sha256),
   because Pyodide checks every package it loads against the lock.
+- snapshot-key.json names what a browser memory snapshot depends on (Pyodide's build id, the
+  hashes of the lock and of the SDK wheel): static/pyodide-snapshot.mjs keys its snapshot on it.
 
 Downloads are cached in .cache/vendor/. A run whose inputs did not change does nothing;
 a change under src/kaltura_avatar rebuilds only the SDK wheel and the lock.
@@ -192,6 +194,19 @@ def write_lock(pyodide_dir: Path, info: dict) -> None:
     (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1) + "\n")
 
 
+def write_snapshot_key(pyodide_dir: Path, sdk_wheel: Path) -> None:
+    """What a memory snapshot made from this runtime is valid for: any change makes a new key."""
+    build_id = re.search(r'BUILD_ID:"([0-9a-f]{64})"', (pyodide_dir / "pyodide.mjs").read_text())
+    if not build_id:
+        raise SystemExit("pyodide.mjs has no BUILD_ID: this Pyodide cannot key memory snapshots")
+    key = {
+        "build_id": build_id.group(1),
+        "lock_sha256": sha256(pyodide_dir / "pyodide-lock.json"),
+        "sdk_wheel_sha256": sha256(sdk_wheel),
+    }
+    (pyodide_dir / "snapshot-key.json").write_text(json.dumps(key, indent=1) + "\n")
+
+
 # --- assembling --------------------------------------------------------------------
 
 def extract(tgz: Path, members: dict[str, Path]) -> None:
@@ -223,7 +238,7 @@ def runtime_files(out: Path) -> dict[str, int]:
     return {
         p.relative_to(out).as_posix(): p.stat().st_size
         for p in sorted(out.rglob("*"))
-        if p.is_file() and p.name not in ("stamp.json", "pyodide-lock.json")
+        if p.is_file() and p.name not in ("stamp.json", "pyodide-lock.json", "snapshot-key.json")
         and not p.name.startswith("kaltura_avatar-")
     }
 
@@ -242,7 +257,8 @@ def build(out: Path, force: bool = False) -> bool:
     runtime_key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
     sdk_key = sdk_digest()
     runtime_ok = not force and stamp.get("runtime") == runtime_key and runtime_intact(out, stamp.get("files", {}))
-    if runtime_ok and stamp.get("sdk") == sdk_key and (out / "pyodide" / "pyodide-lock.json").is_file():
+    done = all((out / "pyodide" / name).is_file() for name in ("pyodide-lock.json", "snapshot-key.json"))
+    if runtime_ok and stamp.get("sdk") == sdk_key and done:
         log(f"up to date: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
         return False
     if not runtime_ok:
@@ -254,6 +270,7 @@ def build(out: Path, force: bool = False) -> bool:
     with tarfile.open(npm_tarball("pyodide", settings["npm"]["pyodide"])) as tf:
         info = json.load(tf.extractfile("package/pyodide-lock.json"))["info"]
     write_lock(pyodide_dir, info)
+    write_snapshot_key(pyodide_dir, wheel)
     stamp_path.write_text(json.dumps({"runtime": runtime_key, "sdk": sdk_key, "files": runtime_files(out)}) + "\n")
     log(f"built {wheel.name} and pyodide-lock.json in {out}")
     return True

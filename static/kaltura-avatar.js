@@ -11,9 +11,10 @@
 // Everything loads from ./vendor/ next to this file (Pyodide, pydantic, the kaltura-avatar
 // wheel): no CDN. The runtime loads once per page, on the first session or on loadRuntime(),
 // and takes a few seconds; methods called meanwhile wait for it. Config errors are thrown by the
-// constructor once the runtime is loaded, otherwise by the first method called.
+// constructor once the runtime is loaded, otherwise by the first method called. Pyodide starts
+// through ./pyodide-snapshot.mjs, which restores it from a memory snapshot on later visits
+// (loadRuntime({snapshot: false}) turns that off).
 
-const PYODIDE_URL = new URL("./vendor/pyodide/", import.meta.url).href;
 const PACKAGES = ["pydantic", "kaltura-avatar"];
 // The SDK's event names (kaltura_avatar/events.py EVENTS; a host test keeps the two equal).
 const EVENTS = ["stateChange", "connectionChange", "error", "speakingStart", "speakingEnd"];
@@ -47,13 +48,17 @@ export class AvatarError extends Error {
 let runtime = null; // Promise of {pyodide, Bridge}, shared by every session of the page
 let loaded = null; // the same, once resolved
 
-/** Load Pyodide and the SDK once for the page (idempotent); resolves when sessions can run. */
-export function loadRuntime() {
+/**
+ * Load Pyodide and the SDK once for the page (idempotent); resolves when sessions can run.
+ * @param {{snapshot?: boolean}} [options] snapshot: false boots without a memory snapshot
+ * (the first call's options count).
+ */
+export function loadRuntime(options = {}) {
   if (!runtime) {
     runtime = (async () => {
-      const { loadPyodide } = await import(`${PYODIDE_URL}pyodide.mjs`);
-      const pyodide = await loadPyodide({ indexURL: PYODIDE_URL });
-      await pyodide.loadPackage(PACKAGES, { messageCallback: () => {} });
+      const { loadPyodide } = await import("./pyodide-snapshot.mjs");
+      // The wheels download while Pyodide starts (or is restored).
+      const pyodide = await loadPyodide({ packages: PACKAGES, snapshot: options.snapshot });
       // The Python side of the facade: kaltura_avatar/jsbridge.py (one Bridge per session).
       const jsbridge = pyodide.pyimport("kaltura_avatar.jsbridge");
       loaded = { pyodide, Bridge: jsbridge.Bridge.copy() };

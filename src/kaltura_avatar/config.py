@@ -21,8 +21,11 @@ NonEmptyStr = Annotated[str, Field(min_length=1, strict=True)]
 
 
 class _Model(BaseModel):
+    # defer_build: each model's validator is built on its first use, not at import (in the
+    # browser that is a few hundred ms off the page's boot).
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=True
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=True,
+        defer_build=True,
     )
 
     @classmethod

@@ -1,9 +1,13 @@
 """Static file serving: the demo page (or a folder of your pages), the runtime at /kaltura-avatar/,
-mounts, MIME types, revalidation."""
+mounts, MIME types, revalidation, and compressed bodies (brotli, else gzip) for browsers that
+accept them."""
 from __future__ import annotations
 
+import asyncio
+import gzip
 from pathlib import Path
 
+import brotli
 from aiohttp import web
 
 from .config import RUNTIME_FILES, RUNTIME_PREFIX
@@ -46,14 +50,57 @@ def safe_join(folder: Path, relative: str) -> Path | None:
     return target if target.is_file() else None
 
 
-def file_response(path: Path | None) -> web.StreamResponse:
-    """A FileResponse (ETag, Last-Modified, 304, Range) with our MIME map and no-cache."""
+# --- compressed bodies --------------------------------------------------------------
+# A `.br` or `.gz` twin next to a file (as `make dist` writes them) is served by aiohttp's
+# FileResponse itself when the browser accepts it. Other compressible files are compressed once
+# (brotli at a fast level, else gzip) and kept in memory while they stay unchanged.
+COMPRESSIBLE = {".html", ".js", ".mjs", ".css", ".json", ".map", ".toml", ".py", ".txt", ".md", ".svg", ".wasm", ".whl", ".zip"}
+MIN_SIZE = 1024
+MEMORY_LIMIT = 64 * 2**20
+ENCODERS = {"br": lambda data: brotli.compress(data, quality=5), "gzip": lambda data: gzip.compress(data, 6, mtime=0)}
+_compressed: dict[tuple[Path, str], tuple[str, bytes]] = {}  # (file, encoding) -> (etag, body)
+
+
+def accepted_encoding(path: Path, accept_encoding: str) -> str | None:
+    """The encoding to compress `path` with for this request, or None to send it as it is."""
+    if path.suffix.lower() not in COMPRESSIBLE or any(path.with_name(path.name + t).is_file() for t in (".br", ".gz")):
+        return None
+    offered = {part.split(";")[0].strip().lower() for part in accept_encoding.split(",")}
+    return next((name for name in ENCODERS if name in offered), None)
+
+
+async def compressed_response(request: web.Request, path: Path, encoding: str, headers: dict) -> web.StreamResponse | None:
+    """The compressed body (200, or 304 when the browser's copy is current); None if too small."""
+    stat = path.stat()
+    if stat.st_size < MIN_SIZE:
+        return None
+    etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}-{encoding}"'
+    cached = _compressed.get((path, encoding))
+    if cached is None or cached[0] != etag:
+        body = await asyncio.get_running_loop().run_in_executor(None, lambda: ENCODERS[encoding](path.read_bytes()))
+        while _compressed and sum(len(b) for _, b in _compressed.values()) + len(body) > MEMORY_LIMIT:
+            _compressed.pop(next(iter(_compressed)))
+        cached = _compressed[(path, encoding)] = (etag, body)
+    headers = {**headers, "ETag": etag}
+    if etag in (tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=cached[1], headers={**headers, "Content-Encoding": encoding})
+
+
+async def file_response(request: web.Request, path: Path | None) -> web.StreamResponse:
+    """A FileResponse (ETag, Last-Modified, 304, Range) with our MIME map and no-cache, or the
+    file compressed when the browser accepts brotli or gzip."""
     if path is None:
         raise web.HTTPNotFound(text="Not found")
     headers = {
         "Content-Type": MIME.get(path.suffix.lower(), FALLBACK),
         "Cache-Control": "no-cache",
     }
+    if path.suffix.lower() in COMPRESSIBLE:
+        headers["Vary"] = "Accept-Encoding"
+    encoding = accepted_encoding(path, request.headers.get("Accept-Encoding", ""))
+    if encoding and (response := await compressed_response(request, path, encoding, headers)):
+        return response
     return web.FileResponse(path, headers=headers)
 
 
@@ -64,18 +111,18 @@ def add_static_routes(app: web.Application, root: Path, mounts: dict[str, Path],
     aiohttp tries the most specific prefix first, so the pages' catch-all never hides another route.
     """
 
-    async def index(_: web.Request) -> web.StreamResponse:
-        return file_response(safe_join(root, "index.html"))
+    async def index(request: web.Request) -> web.StreamResponse:
+        return await file_response(request, safe_join(root, "index.html"))
 
-    async def pyscript_toml(_: web.Request) -> web.StreamResponse:
-        return file_response(safe_join(root, "pyscript.toml"))
+    async def pyscript_toml(request: web.Request) -> web.StreamResponse:
+        return await file_response(request, safe_join(root, "pyscript.toml"))
 
     def folder_handler(folder: Path):
         async def handler(request: web.Request) -> web.StreamResponse:
             rel = request.match_info["path"]
             if rel == "" or rel.endswith("/"):
                 rel += "index.html"
-            return file_response(safe_join(folder, rel))
+            return await file_response(request, safe_join(folder, rel))
 
         return handler
 

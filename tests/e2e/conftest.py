@@ -73,9 +73,16 @@ def browser_type_launch_args():
 
 
 @pytest.fixture(scope="session")
-def shared_context(browser):
-    """One context for the session so the runtime stays in the HTTP cache between tests."""
+def shared_context(browser, emulator_process):
+    """One context for the session so the runtime stays in the HTTP cache between tests, with the
+    Pyodide memory snapshot made once up front: later pages restore it, and none starts the
+    snapshot worker in the middle of a test (test_snapshot.py tests that path in a context of its own)."""
     ctx = browser.new_context(viewport={"width": 1100, "height": 800})
+    page = ctx.new_page()
+    made = ("memory snapshot saved", "could not make a memory snapshot")
+    with page.expect_console_message(lambda m: any(t in m.text for t in made), timeout=120_000):
+        page.goto(emulator_process.url + "/e2e/harness.html")
+    page.close()
     yield ctx
     ctx.close()
 

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 from urllib.parse import urlsplit
 
+import aiohttp
+import brotli
 import pytest
 
 pytestmark = pytest.mark.timeout(30)
@@ -94,3 +97,52 @@ async def test_paths_cannot_escape(server, path):
     status, body = await raw_get(server.url, path)
     assert status in (400, 403, 404)
     assert b"TOP SECRET" not in body and b"root:" not in body
+
+
+# --- compressed bodies -----------------------------------------------------------------
+
+BIG = "export const words = [" + ", ".join(f'"word{i}"' for i in range(2000)) + "];\n"
+
+
+@pytest.fixture
+async def raw_http():
+    """A client that shows bodies as sent (no automatic decompression)."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15), auto_decompress=False) as session:
+        yield session
+
+
+@pytest.mark.parametrize("accept, encoding", [
+    ("gzip, deflate, br, zstd", "br"),
+    ("gzip, deflate", "gzip"),
+    ("identity", None),
+])
+async def test_compressible_files_are_compressed_as_the_browser_accepts(server, raw_http, site, accept, encoding):
+    (site / "static" / "big.mjs").write_text(BIG)
+    async with raw_http.get(server.url + "/static/big.mjs", headers={"Accept-Encoding": accept}) as r:
+        body = await r.read()
+        assert r.status == 200 and r.content_type == "text/javascript"
+        assert r.headers.get("Content-Encoding") == encoding and r.headers["Vary"] == "Accept-Encoding"
+    decoded = {"br": brotli.decompress, "gzip": gzip.decompress, None: bytes}[encoding](body)
+    assert decoded == BIG.encode()
+    assert encoding is None or len(body) < len(BIG) / 3
+
+
+async def test_a_compressed_body_revalidates_and_follows_changes(server, raw_http, site):
+    f = site / "static" / "grows.js"
+    f.write_text(BIG)
+    headers = {"Accept-Encoding": "br"}
+    async with raw_http.get(server.url + "/static/grows.js", headers=headers) as r:
+        etag = r.headers["ETag"]
+    async with raw_http.get(server.url + "/static/grows.js", headers={**headers, "If-None-Match": etag}) as r:
+        assert r.status == 304
+    f.write_text(BIG + "// more\n")
+    async with raw_http.get(server.url + "/static/grows.js", headers={**headers, "If-None-Match": etag}) as r:
+        assert r.status == 200 and brotli.decompress(await r.read()).endswith(b"// more\n")
+
+
+async def test_a_precompressed_twin_is_served_as_it_is(server, raw_http, site):
+    (site / "static" / "twin.js").write_text(BIG)
+    (site / "static" / "twin.js.br").write_bytes(brotli.compress(b"the twin", quality=11))
+    async with raw_http.get(server.url + "/static/twin.js", headers={"Accept-Encoding": "br"}) as r:
+        assert r.headers["Content-Encoding"] == "br" and r.content_type == "text/javascript"
+        assert brotli.decompress(await r.read()) == b"the twin"

@@ -1,0 +1,67 @@
+"""What the browser benchmarks share: the emulator serving bench/pages at /bench, and Chromium."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+TIMEOUT_MS = 120_000
+
+
+@contextmanager
+def emulator(*extra: str):
+    """An emulator with test controls and bench/pages at /bench; yields its base URL."""
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "build_vendor.py")], check=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kaltura_avatar_emulator", "--port", "0", "--test-controls",
+         "--max-sessions", "16", "--log-level", "WARNING", "--mount", f"/bench={ROOT / 'bench' / 'pages'}", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
+    )
+    match = re.search(r"(http://\S+?)/?$", server.stdout.readline().strip())
+    if not match:
+        server.kill()
+        sys.exit("the emulator did not start")
+    try:
+        yield match.group(1)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def timed_visit(context, url: str, selector: str = "body[data-ready=true]", keep: bool = False):
+    """Seconds from navigation to `selector` in a new page (closed unless `keep`), and the page."""
+    page = context.new_page()
+    lines: list[str] = []
+    page.on("console", lambda m: lines.append(m.text))
+    started = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector(selector, state="attached", timeout=TIMEOUT_MS)
+    elapsed = time.perf_counter() - started
+    page.console_lines = lines
+    if not keep:
+        page.close()
+    return elapsed, page
+
+
+def wait_for_snapshot(page) -> None:
+    """Until the page's snapshot worker says it stored the snapshot."""
+    if not any("memory snapshot saved" in line for line in page.console_lines):
+        page.wait_for_event("console", lambda m: "memory snapshot saved" in m.text, timeout=TIMEOUT_MS)
