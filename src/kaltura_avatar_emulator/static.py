@@ -129,9 +129,9 @@ def add_static_routes(app: web.Application, root: Path, mounts: dict[str, Path],
     async def runtime(request: web.Request) -> web.StreamResponse:
         rel = request.match_info["path"]
         if rel in RUNTIME_FILES:
-            return file_response(safe_join(root / "static", rel))
+            return await file_response(request, safe_join(root / "static", rel))
         if rel.startswith("vendor/"):
-            return file_response(safe_join(root / "static" / "vendor", rel.removeprefix("vendor/")))
+            return await file_response(request, safe_join(root / "static" / "vendor", rel.removeprefix("vendor/")))
         raise web.HTTPNotFound(text="Not found")  # the demo's own files stay out of it
 
     app.router.add_get(RUNTIME_PREFIX + "{path:.*}", runtime)

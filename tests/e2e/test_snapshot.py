@@ -207,8 +207,10 @@ def test_a_bad_snapshot_is_discarded_and_the_page_boots(failure, init_script, wa
         assert page.cache() == []
 
 
-def test_a_page_without_cache_storage_boots_normally(playwright, emulator):
-    """A non-secure origin (a host name that is not loopback) has no Cache Storage."""
+def test_a_page_without_cache_storage_boots_normally(playwright, start_another_emulator):
+    """A non-secure origin (a host name that is not loopback) has no Cache Storage. The emulator
+    answers that name only because it is told to (--allow-host): it refuses unknown Host names."""
+    emulator = start_another_emulator("--allow-host", "insecure.test")
     args = [a for a in CHROMIUM_ARGS if not a.startswith("--host-resolver-rules")]
     args.append("--host-resolver-rules=MAP insecure.test 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1")
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
