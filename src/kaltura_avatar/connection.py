@@ -75,7 +75,11 @@ class MediaConnection:
         except AvatarError:
             raise
         except Exception as exc:  # the browser refused something (a bad ICE server URL, an SDP...)
-            raise whep.MediaError(f"The browser refused the WebRTC connection ({type(exc).__name__}: {exc})") from None
+            raise whep.MediaError(
+                f"The browser refused the avatar's video connection ({exc}). Reload the page and try "
+                "again; if it keeps failing, check the TURN server settings.",
+                exception=type(exc).__name__,
+            ) from None
         return self._platform.clock() - started
 
     async def _negotiate(self) -> None:
@@ -103,8 +107,8 @@ class MediaConnection:
         while True:
             if self.state == "failed":
                 raise whep.MediaError(
-                    "The WebRTC connection failed (ICE). Check that UDP (or TURN) traffic to the media "
-                    "server is allowed, then try again.",
+                    "The avatar's video could not connect (ICE failed). Check that UDP (or TURN) "
+                    "traffic to the media server is allowed, then try again.",
                     ice_state="failed",
                 )
             stats = await self.pc.stats()

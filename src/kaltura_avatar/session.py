@@ -58,7 +58,7 @@ class KalturaAvatarSession:
         self, api_key: str | None = None, config: AvatarConfig | dict | None = None, *, platform: Any = None
     ) -> None:
         if config is None:
-            raise invalid("config with base_url is required")
+            raise invalid("A config with baseUrl (the avatar Control API's URL) is required")
         self._config: AvatarConfig = AvatarConfig.parse(config)
         self._api_key = check_api_key(api_key)
         self._platform = choose_platform(platform)
@@ -131,7 +131,8 @@ class KalturaAvatarSession:
         self._require(S.IDLE, "create a session")
         options = CreateSessionOptions.from_call(avatar_id, voice_id, video_container_id)
         if not self._api_key:
-            raise invalid("create_session needs api_key (a KS); use init_session for backend-created sessions")
+            raise invalid("create_session() needs a Kaltura Session (KS): pass it as api_key, or have "
+                          "your backend create the session and call init_session()")
         await self._start(options.video_container_id, self._create_and_connect(options))
 
     @emits_errors
@@ -166,7 +167,8 @@ class KalturaAvatarSession:
                 raise
             if self._end_task is not None:  # ended by end_session: return once it is over
                 await asyncio.gather(asyncio.shield(self._end_task), return_exceptions=True)
-            raise AvatarError(E.INVALID_STATE, "The session was ended while it was being created") from None
+            raise AvatarError(E.INVALID_STATE, "Cancelled: the session was ended before it was ready",
+                              {"cancelled": True}) from None
         except AvatarError as err:
             await self._startup_failed(err)
             raise
@@ -229,7 +231,7 @@ class KalturaAvatarSession:
         as several pieces of one turn."""
         self._require(S.READY, "say text")
         if not isinstance(text, str) or not text.strip():
-            raise invalid("text must be a non-empty string")
+            raise invalid("There is no text to say: text must be a non-empty string")
         turn_id = new_turn_id() if turn_id is None else non_empty(turn_id, "turn_id")
         if not isinstance(is_final, bool):
             raise invalid("is_final must be a bool")
@@ -247,7 +249,7 @@ class KalturaAvatarSession:
         self._require(S.READY, "say audio")
         non_empty(turn_id, "turn_id")
         if not is_finite_positive(duration):
-            raise invalid("duration must be a finite number of seconds > 0")
+            raise invalid("duration must be the audio's length in seconds, a number > 0")
         if isinstance(audio, (bytes, bytearray, memoryview)):
             data = bytes(audio)
         else:
