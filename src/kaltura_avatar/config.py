@@ -112,6 +112,7 @@ class AvatarConfig(_Model):
     reconnect_attempts: Whole = Field(3, ge=0, le=10)
     media_timeout_s: Annotated[Number, _positive_seconds(60)] = 4.0
     stats_interval_s: Annotated[Number, _positive_seconds(1)] = 0.1
+    captions: Annotated[bool, Field(strict=True)] = True  # caption events and the <video>'s captions track
 
     model_config = ConfigDict(strict=False)
 

@@ -1,7 +1,8 @@
 """``KalturaAvatarSession``, the SDK's public API: the seed's methods with Pythonic names, the
 session state machine, startup (create or init, then the media, then keep-alive) and teardown
 (``end_session``, a failed start, the tab closing). The backend calls are ``control``'s, the
-media and speaking detection ``connection.MediaSupervisor``'s, the ``<video>`` the platform's.
+media, speaking detection and stats ``connection.MediaSupervisor``'s, the captions
+``captions.Captions``', the ``<video>`` the platform's.
 
 >>> session = KalturaAvatarSession("my-ks", {"baseUrl": "https://api.example/v1/avatar-session"})
 ... # doctest: +SKIP
@@ -17,6 +18,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .captions import Captions
 from .config import (
     AvatarConfig,
     CreateSessionOptions,
@@ -36,6 +38,7 @@ from .log import SessionLog, add_secret, remove_secret
 from .mp3 import check_mp3
 from .ports import choose_platform
 from .speech import new_turn_id, split_text
+from .stats import ConnectionStats
 from .states import ENDING, NOT_NOW, SESSION_TRANSITIONS, ConnectionState, SessionState, transition
 from .tasks import Tasks
 from .view import AvatarView
@@ -71,9 +74,10 @@ class KalturaAvatarSession:
             timeout=self._config.request_timeout_s, sleep=self._platform.sleep, log=self._log,
         )
         self._view = AvatarView(self._platform.create_view, self._log)
+        self._captions = Captions(self._events.emit, self._view, enabled=self._config.captions, log=self._log)
         self._media = MediaSupervisor(
             self._platform, self._config, self._log,
-            emit=self._events.emit, show=self._view.show, audible=lambda: self._view.audible,
+            emit=self._captions.relay, show=self._view.show, audible=lambda: self._view.audible,
         )
         self._tasks = Tasks(self._log)
         self._create_call: asyncio.Future | None = None
@@ -101,6 +105,10 @@ class KalturaAvatarSession:
     def connect_time_s(self) -> float | None:
         """Seconds from the WHEP offer to the first decoded frame, for the last connection."""
         return self._media.connect_time_s
+
+    async def get_stats(self) -> ConnectionStats:
+        """The media connection's stats now (``getStats()``); None where not known (yet)."""
+        return await self._media.get_stats()
 
     # --- events -------------------------------------------------------------------------
     @emits_errors
@@ -156,6 +164,7 @@ class KalturaAvatarSession:
             startup.close()
             raise
         self._set_state(S.CREATING)
+        self._media.starting()
         self._unsubscribe_pagehide = self._platform.on_pagehide(self._on_pagehide)
         task = self._tasks.spawn("startup", startup, log_failure=False)
         try:
@@ -241,15 +250,20 @@ class KalturaAvatarSession:
                 self._require(S.READY, "say text")  # end_session may have begun while this waited
                 last = i == len(pieces) - 1
                 await self._call_session(self._control.say_text(piece, turn_id, is_final and last))
+                if i == 0:  # the server has the turn: its caption waits for the avatar's voice
+                    self._captions.sent(turn_id, text, is_final)
         return turn_id
 
     @emits_errors
-    async def say_audio(self, audio: Any, turn_id: str, duration: float) -> None:
-        """Speak an MP3 (44.1 kHz): ``bytes``, or a JS ``File``/``Blob``; ``duration`` in seconds."""
+    async def say_audio(self, audio: Any, turn_id: str, duration: float, text: str | None = None) -> None:
+        """Speak an MP3 (44.1 kHz): ``bytes``, or a JS ``File``/``Blob``; ``duration`` in seconds;
+        ``text``, what the audio says, for its caption (no caption without it)."""
         self._require(S.READY, "say audio")
         non_empty(turn_id, "turn_id")
         if not is_finite_positive(duration):
             raise invalid("duration must be the audio's length in seconds, a number > 0")
+        if text is not None and not isinstance(text, str):
+            raise invalid("text, when given, must be a string")
         if isinstance(audio, (bytes, bytearray, memoryview)):
             data = bytes(audio)
         else:
@@ -258,6 +272,7 @@ class KalturaAvatarSession:
         async with self._say_lock:
             self._require(S.READY, "say audio")
             await self._call_session(self._control.say_audio(data, turn_id, float(duration)))
+            self._captions.sent(turn_id, text, True)
 
     @emits_errors
     async def interrupt(self) -> None:
@@ -265,6 +280,7 @@ class KalturaAvatarSession:
         self._require(S.READY, "interrupt")
         await self._call_session(self._control.interrupt())
         self._media.speech_interrupted()
+        self._captions.interrupted()
 
     async def _call_session(self, call: Awaitable[Any]) -> Any:
         """A call on the live session; a 404/410 answer means the server ended it: end here too."""
