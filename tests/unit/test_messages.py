@@ -4,10 +4,11 @@ and details stay for developers."""
 
 import pytest
 
-from fakes import KS, OFFER, TOKEN, FakeHttp, HttpResponse, status, transport_error
+from fakes import KS, OFFER, TOKEN, FakeHttp, HttpResponse, mp3_frame, status, transport_error
 from kaltura_avatar import AvatarError, AvatarErrorCode, RetryConfig
 from kaltura_avatar.control import ControlClient
 from kaltura_avatar.messages import server_text
+from kaltura_avatar.mp3 import check_mp3
 from kaltura_avatar.whep import negotiate
 
 E = AvatarErrorCode
@@ -94,3 +95,16 @@ def test_server_text_is_short_plain_text():
     assert server_text("  Text is\n required ") == "Text is required"
     assert server_text("<b>oops</b>") is None and server_text("") is None and server_text(None) is None
     assert len(server_text("x" * 500)) == 200
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"RIFF\x24\x00\x00\x00WAVEfmt " + b"\x00" * 64, "is a WAV file"),
+    (mp3_frame(version=0b10) * 3, "is an MP3 at 22.05 kHz"),
+    (b"just some text", "is not an MP3 file"),
+    (b"", "is empty"),
+])
+def test_audio_that_is_not_mp3_at_44_1_khz_says_what_it_is(data, words):
+    with pytest.raises(AvatarError) as excinfo:
+        check_mp3(data)
+    assert words in excinfo.value.message and "MP3 at 44.1 kHz" in excinfo.value.message
+    assert excinfo.value.code is E.INVALID_CONFIGURATION
