@@ -197,6 +197,14 @@ def init_arguments(session_id: Any, token: Any, video_container_id: Any) -> tupl
     return params, InitSessionOptions.parse({"video_container_id": video_container_id})
 
 
+def audio_arguments(turn_id: Any, duration: Any, text: Any) -> tuple[str, float, str | None]:
+    """``say_audio``'s turn id, duration (seconds > 0) and the optional text of its caption."""
+    non_empty(turn_id, "turn_id")
+    if not is_finite_positive(duration):
+        raise invalid("duration must be the audio's length in seconds, a number > 0")
+    return turn_id, float(duration), None if text is None else non_empty(text, "text")
+
+
 def invalid(message: str, **details: Any) -> AvatarError:
     return AvatarError(AvatarErrorCode.INVALID_CONFIGURATION, message, details or None)
 

@@ -24,10 +24,10 @@ from .config import (
     CreateSessionOptions,
     InitSessionOptions,
     InitSessionParams,
+    audio_arguments,
     check_api_key,
     init_arguments,
     invalid,
-    is_finite_positive,
     non_empty,
 )
 from .connection import MediaSupervisor
@@ -83,6 +83,7 @@ class KalturaAvatarSession:
         self._create_call: asyncio.Future | None = None
         self._end_task: asyncio.Future | None = None
         self._say_lock = asyncio.Lock()
+        self._interrupts = 0  # interrupt() calls so far: speech asked for before one is not sent after it
         self._unsubscribe_pagehide: Callable[[], None] | None = None
         self._released = False  # the server session was ended (or given up on) once already
 
@@ -244,10 +245,12 @@ class KalturaAvatarSession:
         turn_id = new_turn_id() if turn_id is None else non_empty(turn_id, "turn_id")
         if not isinstance(is_final, bool):
             raise invalid("is_final must be a bool")
-        pieces = split_text(text)
+        pieces, asked = split_text(text), self._interrupts
         async with self._say_lock:
             for i, piece in enumerate(pieces):
                 self._require(S.READY, "say text")  # end_session may have begun while this waited
+                if self._interrupts != asked:  # interrupted: the rest is dropped, as the server drops its queue
+                    break
                 last = i == len(pieces) - 1
                 await self._call_session(self._control.say_text(piece, turn_id, is_final and last))
                 if i == 0:  # the server has the turn: its caption waits for the avatar's voice
@@ -259,11 +262,8 @@ class KalturaAvatarSession:
         """Speak an MP3 (44.1 kHz): ``bytes``, or a JS ``File``/``Blob``; ``duration`` in seconds;
         ``text``, what the audio says, for its caption (no caption without it)."""
         self._require(S.READY, "say audio")
-        non_empty(turn_id, "turn_id")
-        if not is_finite_positive(duration):
-            raise invalid("duration must be the audio's length in seconds, a number > 0")
-        if text is not None and not isinstance(text, str):
-            raise invalid("text, when given, must be a string")
+        turn_id, duration, text = audio_arguments(turn_id, duration, text)
+        asked = self._interrupts
         if isinstance(audio, (bytes, bytearray, memoryview)):
             data = bytes(audio)
         else:
@@ -271,14 +271,17 @@ class KalturaAvatarSession:
         check_mp3(data)
         async with self._say_lock:
             self._require(S.READY, "say audio")
-            await self._call_session(self._control.say_audio(data, turn_id, float(duration)))
-            self._captions.sent(turn_id, text, True)
+            if self._interrupts == asked:
+                await self._call_session(self._control.say_audio(data, turn_id, duration))
+                self._captions.sent(turn_id, text, True)
 
     @emits_errors
     async def interrupt(self) -> None:
-        """Stop the current speech (and drop queued turns); ends speaking at once."""
+        """Stop the current speech (and drop queued turns, the SDK's own too); ends speaking at once."""
         self._require(S.READY, "interrupt")
-        await self._call_session(self._control.interrupt())
+        self._interrupts += 1
+        async with self._say_lock:  # a piece on its way reaches the server first, and is dropped too
+            await self._call_session(self._control.interrupt())
         self._media.speech_interrupted()
         self._captions.interrupted()
 
