@@ -69,8 +69,8 @@ def refused(route: str, status: int, said: str | None) -> str:
     """401/403: the credential was refused."""
     because = f" ({status}: {said})" if said else f" ({status})"
     if route == "create":
-        return (f"The avatar service refused the Kaltura Session (KS){because}. Check that the KS is "
-                "valid, not expired and allowed to use avatars, then try again.")
+        return (f"The avatar service refused the Kaltura Session (KS){because}. Check that your Kaltura "
+                "Session is valid, not expired and allowed to use avatars, then try again.")
     return (f"The avatar service refused the session's token{because}. Start a new session "
             "(the token may be for another session, or expired).")
 
