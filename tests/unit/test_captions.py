@@ -193,3 +193,11 @@ async def test_say_audio_text_must_be_a_string(speaking_world):
     with pytest.raises(Exception) as excinfo:
         await session.say_audio(MP3, "clip", 1.0, text=42)
     assert excinfo.value.code == "INVALID_CONFIGURATION"
+
+
+def test_cue_text_shows_markup_as_text():
+    from kaltura_avatar.browser.video import vtt_text
+
+    assert vtt_text('Hi <img src=x onerror="1"> & <b>bye</b>') == \
+        'Hi &lt;img src=x onerror="1"&gt; &amp; &lt;b&gt;bye&lt;/b&gt;'
+    assert vtt_text("Plain words.") == "Plain words."

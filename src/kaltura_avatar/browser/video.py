@@ -5,7 +5,8 @@ height 100 %, ``object-fit: cover``); called again it moves the same element. ``
 playback with sound; when the browser refuses autoplay with sound it plays muted and unmutes at
 the next click or key press in the page. ``caption()`` shows a turn's text as a cue on the element's
 captions ``TextTrack`` (kind ``captions``, shown by the browser), made on the first caption, so
-the browser's own caption rendering and menus work. ``detach()`` removes the element and its
+the browser's own caption rendering and menus work; the text is shown as it is (WebVTT markup in
+it is escaped). ``detach()`` removes the element and its
 listeners.
 
 >>> view = VideoView()                     # doctest: +SKIP
@@ -119,6 +120,7 @@ class VideoView:
             self._track = video.addTextTrack("captions", CAPTIONS_LABEL)
             self._track.mode = "showing"
         now = float(video.currentTime)
+        text = vtt_text(text)
         cue = self._cue
         if cue is not None and cue.id == cue_id and cue.startTime <= now:
             cue.text = text
@@ -151,3 +153,12 @@ class VideoView:
             self._video.remove()
         self._video = self._stream = self._track = self._cue = None
         self._proxies.destroy_all()
+
+
+def vtt_text(text: str) -> str:
+    """``text`` as WebVTT cue text that shows it literally (``<b>`` or ``&amp;`` are markup there).
+
+    >>> vtt_text("a < b & <i>c</i>")
+    'a &lt; b &amp; &lt;i&gt;c&lt;/i&gt;'
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
