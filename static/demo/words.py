@@ -84,7 +84,7 @@ def stats_line(stats) -> str:
         parts.append("via TURN relay" if stats.candidate_type == "relay" else f"{stats.candidate_type} path")
     if stats.time_to_first_frame_ms is not None:
         parts.append(f"first frame {stats.time_to_first_frame_ms / 1000:.2f} s")
-    return " · ".join(parts)
+    return " · ".join(part.replace(" ", "\u00a0") for part in parts)  # a line breaks between parts only
 
 
 def text_note(text: str, cut: str | None, limit: int = TEXT_LIMIT) -> str:

@@ -12,7 +12,7 @@ import pytest
 from conftest import GuardedPage, open_harness
 from sdk_support import prelude
 
-TURNS = ["Hello there.", "Captions follow me."]
+SAID = "Hello there."
 STREAMED = ["Streamed, ", "chunk by chunk."]
 
 CUES = """
@@ -54,33 +54,30 @@ def page(shared_context, emulator_process):
 
 def test_captions_are_cues_on_the_videos_text_track_in_the_order_spoken(page, emulator, make_mp3):
     py = page
-    py.run("""
+    clip = base64.b64encode(make_mp3(0.5)).decode()
+    py.run(f"""
         events.clear()
         session = new_session()
         await session.create_session("avatar-123", "voice-456", "avatar-container")
-        said = []
-    """)
-    for n, text in enumerate(TURNS, start=1):  # each turn once the one before was heard to its end
-        py.run(f"said.append(await session.say_text({text!r}))\nawait heard({n})")
-    clip = base64.b64encode(make_mp3(0.5)).decode()
-    py.run(f"""
+        said = [await session.say_text({SAID!r})]  # each turn once the one before was heard to its end
+        await heard(1)
         import base64
         clip = js.Blob.new([js.Uint8Array.new(list(base64.b64decode({clip!r})))])
         await session.say_audio(clip, "clip-with-text", 0.5, text="A tone, with its text.")
         said.append("clip-with-text")
-        await heard(3)
+        await heard(2)
         await session.say_audio(clip, "clip-silent", 0.5)  # no text: no caption
-        await heard(4)
+        await heard(3)
         streamed = new_turn_id()
         for i, chunk in enumerate({STREAMED!r}):
             await session.say_text(chunk, streamed, i == {len(STREAMED) - 1})
             await asyncio.sleep(0.15)
         said.append(streamed)
-        await heard(5)
+        await heard(4)
     """)
     (track,) = py.run("cues()")
     assert (track["kind"], track["label"], track["mode"]) == ("captions", "Avatar", "showing")
-    texts = TURNS + ["A tone, with its text.", "".join(STREAMED)]
+    texts = [SAID, "A tone, with its text.", "".join(STREAMED)]
     assert [[cue_id, text] for cue_id, text, _, _ in track["cues"]] == [list(x) for x in zip(py.run("said"), texts)]
     times = [(start, end) for _, _, start, end in track["cues"]]
     assert all(start < end for start, end in times), times  # each cue shown while it was heard, then ended
@@ -148,7 +145,7 @@ def test_get_stats_against_the_emulators_counters(page, emulator):
         async def decoded():
             return (await session.get_stats()).frames_decoded
         target = await decoded() + 50
-        await until_async(lambda: decoded(), lambda n: n >= target)  # two seconds of video at 25 fps
+        await until_async(decoded, lambda n: n >= target)  # two seconds of video at 25 fps
         stats = await session.get_stats()
     """)
     sent1 = emulator.call("GET", f"/__test__/sessions/{session_id}/media")

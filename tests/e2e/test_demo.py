@@ -70,7 +70,7 @@ def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(demo, emulat
     still = pixels(page.locator("#avatar-video").screenshot())
     assert still.std() > 20, "the video area is blank"
     assert caption_pixels(still) < 20, "nothing drawn where captions go before anything is said"
-    page.wait_for_function("/\\d+ fps · video \\d+ kbit\\/s/.test(document.querySelector('#stats-line').textContent)")
+    page.wait_for_function("/\\d+\\sfps · video\\s\\d+\\skbit\\/s/.test(document.querySelector('#stats-line').textContent)")
 
     # Say text containing HTML: it is spoken and shown as text, and nothing runs.
     page.fill("#speak-text", XSS)

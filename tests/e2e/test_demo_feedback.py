@@ -11,7 +11,8 @@ import io
 import wave
 
 
-from conftest import stop_emulator
+import socket
+
 from demo_support import banner, demo, log_entries, requests_to, text_is, wait_log_count, wait_state  # noqa: F401
 
 HTML_PAGE = "<!doctype html><html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
@@ -54,8 +55,8 @@ def test_a_slow_connect_shows_each_step_over_the_video_and_on_the_button(demo, e
     assert page.inner_text("#connect-hint") == "End the session to change these settings."
     assert page.is_disabled("#avatar-select") and page.inner_text("#end-button") == "End session"
     # The live stats line, under the video; the first frame came after both hangs.
-    page.wait_for_function("/\\d+ fps/.test(document.querySelector('#stats-line').textContent)")
-    first_frame = float(page.inner_text("#stats-line").split("first frame ")[1].split()[0])
+    page.wait_for_function("/\\d+\\sfps/.test(document.querySelector('#stats-line').textContent)")
+    first_frame = float(page.inner_text("#stats-line").replace("\xa0", " ").split("first frame ")[1].split()[0])
     assert first_frame >= 2.0
 
     # Blank text cannot be said; the session id goes with the session.
@@ -85,24 +86,30 @@ def test_ending_while_connecting_says_cancelled(demo, emulator):
     assert created and all(s["state"] == "ended" for s in created)
 
 
-def test_the_emulator_stopped_names_the_host_and_the_banner_goes_with_its_cause(demo, emulator, start_another_emulator):
+def stopped_emulator() -> str:
+    """The address of an emulator that is not running: a loopback port nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def test_the_emulator_stopped_names_the_host_and_the_banner_goes_with_its_cause(demo, emulator):
     page = demo.page
     demo.allow_console_error(r"ERR_CONNECTION_REFUSED|status of 502")
-    other = start_another_emulator()
-    stop_emulator(other)  # a person who forgot to start it
-    page.fill("#base-url", other.api_base)
+    stopped = stopped_emulator()  # a person who forgot to start it
+    page.fill("#base-url", stopped + "/v1/avatar-session")
     page.click("#connect-button")
     code, message = banner(page)
-    assert (code, message) == ("API_REQUEST_FAILED", f"Can't reach {other.url}. Is the emulator running?")
+    assert (code, message) == ("API_REQUEST_FAILED", f"Can't reach {stopped}. Is the emulator running?")
     wait_state(page, "ERROR")
     assert page.inner_text("#connect-button") == "Try again"
 
     # My backend, refused the same way.
     page.check("#mode-backend")
-    page.fill("#session-endpoint", other.url + "/api/create-avatar-session")
+    page.fill("#session-endpoint", stopped + "/api/create-avatar-session")
     page.click("#connect-button")
     page.wait_for_function("document.querySelector('#error-code').textContent === 'BACKEND_REQUEST_FAILED'")
-    assert page.inner_text("#error-message") == f"Can't reach your backend at {other.url}. Is the emulator running?"
+    assert page.inner_text("#error-message") == f"Can't reach your backend at {stopped}. Is the emulator running?"
 
     # A proxy's HTML error page from the backend: said in words, never pasted.
     page.route("**/api/create-avatar-session",

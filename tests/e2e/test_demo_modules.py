@@ -89,7 +89,7 @@ def test_the_stats_line_says_what_is_known():
     stats = ConnectionStats(time_to_first_frame_ms=412.0, frames_per_second=25.0, frames_decoded=900, frames_dropped=0,
                             video_bitrate_bps=180_751, audio_bitrate_bps=1_209, packets_lost=0, jitter_ms=3.0,
                             round_trip_time_ms=1.0, candidate_type="relay")
-    assert words.stats_line(stats) == ("25 fps · video 181 kbit/s · audio 1 kbit/s · RTT 1 ms · jitter 3 ms · 0 lost"
+    assert words.stats_line(stats).replace("\u00a0", " ") == ("25 fps · video 181 kbit/s · audio 1 kbit/s · RTT 1 ms · jitter 3 ms · 0 lost"
                                        " · via TURN relay · first frame 0.41 s")
 
 
