@@ -31,7 +31,7 @@ def wav(seconds: float = 0.5, rate: int = 44100) -> bytes:
 def test_before_connecting_the_page_says_what_to_expect(demo):
     page = demo.page
     assert page.is_visible("#log-empty") and page.locator("#event-log li").count() == 0
-    assert "accepts any KS" in page.inner_text("#ks-hint")  # the base URL is the local emulator
+    assert page.is_visible("#ks-hint") and "accepts any KS" in page.inner_text("#ks-hint")  # a local emulator
     assert page.inner_text("#connect-button") == "Connect" and page.inner_text("#session-id") == "none"
 
 
