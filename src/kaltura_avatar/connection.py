@@ -185,7 +185,7 @@ class MediaSupervisor:
         self.current: MediaConnection | None = None
         self.connect_time_s: float | None = None  # offer to first decoded frame, last connection
         self._started_at: float | None = None  # when create_session/init_session began
-        self.first_frame_s: float | None = None  # from then to the first decoded frame
+        self._first_frame_s: float | None = None  # from then to the first decoded frame
         self._bitrates = Bitrates()
         self._endpoint: whep.WhepEndpoint | None = None
         self._detector = SpeakingDetector()
@@ -211,21 +211,21 @@ class MediaSupervisor:
         self.set_state(C.CONNECTING)
         await self._open()
         if self._started_at is not None:
-            self.first_frame_s = self._platform.clock() - self._started_at
+            self._first_frame_s = self._platform.clock() - self._started_at
         self.set_state(C.CONNECTED)
 
     async def get_stats(self) -> ConnectionStats:
         """The current connection's stats (every field None but the first frame's time without one)."""
         media = self.current
         if media is None:
-            return connection_stats(MediaStats(), Bitrates(), self.first_frame_s)
+            return connection_stats(MediaStats(), Bitrates(), self._first_frame_s)
         try:
             stats = await media.stats()
         except Exception as exc:  # a peer connection closing meanwhile
             self._log.debug("stats failed: %s", exc)
             stats = MediaStats()
         self._bitrates.add(stats)
-        return connection_stats(stats, self._bitrates, self.first_frame_s)
+        return connection_stats(stats, self._bitrates, self._first_frame_s)
 
     def supervise(self) -> None:
         """Start the monitor: from now on lost media is recovered and speech is detected."""

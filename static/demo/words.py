@@ -65,25 +65,18 @@ def rate(bps: int) -> str:
 
 def stats_line(stats) -> str:
     """One line of a ``ConnectionStats``; what is not known yet is left out."""
-    parts = []
-    if stats.frames_per_second is not None:
-        parts.append(f"{stats.frames_per_second:.0f} fps")
-    if stats.video_bitrate_bps is not None:
-        parts.append(f"video {rate(stats.video_bitrate_bps)}")
-    if stats.audio_bitrate_bps is not None:
-        parts.append(f"audio {rate(stats.audio_bitrate_bps)}")
-    if stats.round_trip_time_ms is not None:
-        parts.append(f"RTT {stats.round_trip_time_ms:.0f} ms")
-    if stats.jitter_ms is not None:
-        parts.append(f"jitter {stats.jitter_ms:.0f} ms")
-    if stats.packets_lost is not None:
-        parts.append(f"{stats.packets_lost} lost")
-    if stats.frames_dropped:
-        parts.append(f"{stats.frames_dropped} frames dropped")
-    if stats.candidate_type:
-        parts.append("via TURN relay" if stats.candidate_type == "relay" else f"{stats.candidate_type} path")
-    if stats.time_to_first_frame_ms is not None:
-        parts.append(f"first frame {stats.time_to_first_frame_ms / 1000:.2f} s")
+    shown = (
+        (stats.frames_per_second, lambda v: f"{v:.0f} fps"),
+        (stats.video_bitrate_bps, lambda v: f"video {rate(v)}"),
+        (stats.audio_bitrate_bps, lambda v: f"audio {rate(v)}"),
+        (stats.round_trip_time_ms, lambda v: f"RTT {v:.0f} ms"),
+        (stats.jitter_ms, lambda v: f"jitter {v:.0f} ms"),
+        (stats.packets_lost, lambda v: f"{v} lost"),
+        (stats.frames_dropped or None, lambda v: f"{v} frames dropped"),
+        (stats.candidate_type, lambda v: "via TURN relay" if v == "relay" else f"{v} path"),
+        (stats.time_to_first_frame_ms, lambda v: f"first frame {v / 1000:.2f} s"),
+    )
+    parts = [show(value) for value, show in shown if value is not None]
     return " · ".join(part.replace(" ", "\u00a0") for part in parts)  # a line breaks between parts only
 
 

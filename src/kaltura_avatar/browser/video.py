@@ -3,11 +3,10 @@
 ``attach(container_id)`` puts one ``<video autoplay playsinline>`` filling the div (width and
 height 100 %, ``object-fit: cover``); called again it moves the same element. ``play()`` starts
 playback with sound; when the browser refuses autoplay with sound it plays muted and unmutes at
-the next click or key press in the page. ``caption()`` shows a turn's text as a cue on the element's
-captions ``TextTrack`` (kind ``captions``, shown by the browser), made on the first caption, so
-the browser's own caption rendering and menus work; the text is shown as it is (WebVTT markup in
-it is escaped). ``detach()`` removes the element and its
-listeners.
+the next click or key press in the page. ``caption()`` shows a turn's text as a cue on the
+element's captions ``TextTrack`` (kind ``captions``, shown by the browser), made on the first
+caption, so the browser's own caption rendering and menus work; the text shows as it is (WebVTT
+markup in it is escaped). ``detach()`` removes the element and its listeners.
 
 >>> view = VideoView()                     # doctest: +SKIP
 >>> view.attach("avatar-container")        # doctest: +SKIP
