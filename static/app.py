@@ -402,11 +402,14 @@ class Demo:
         ui.badge("connection-badge", "connection-value", str(state))
         self.log.add("connectionChange", str(state))
         ready = self.state() == SessionState.READY
-        if state == ConnectionState.CONNECTING:
-            self.set_step("reconnecting" if ready else "connecting")
-        elif state == ConnectionState.CONNECTED and ready:
+        if ready and state in (ConnectionState.DISCONNECTED, ConnectionState.CONNECTING):
+            self.set_step("reconnecting")  # media lost: the SDK is getting it back
+        elif state == ConnectionState.CONNECTING:
+            self.set_step("connecting")
+        elif ready:  # connected again, or failed for good
             self.set_step(None)
-            self.banner.clear("media")
+            if state == ConnectionState.CONNECTED:
+                self.banner.clear("media")
         self.refresh()
 
     def on_error(self, error) -> None:

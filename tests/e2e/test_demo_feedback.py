@@ -13,7 +13,8 @@ import wave
 
 import socket
 
-from demo_support import banner, demo, log_entries, requests_to, text_is, wait_log_count, wait_state  # noqa: F401
+from demo_support import (CONNECT_TIMEOUT_MS, banner, demo, log_entries, requests_to, text_is,  # noqa: F401
+                          wait_log_count, wait_state)
 
 HTML_PAGE = "<!doctype html><html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
 
@@ -58,6 +59,14 @@ def test_a_slow_connect_shows_each_step_over_the_video_and_on_the_button(demo, e
     page.wait_for_function("/\\d+\\sfps/.test(document.querySelector('#stats-line').textContent)")
     first_frame = float(page.inner_text("#stats-line").replace("\xa0", " ").split("first frame ")[1].split()[0])
     assert first_frame >= 2.0
+
+    # The media lost: the video box says the SDK is getting it back, then the video is back.
+    session_id = page.inner_text("#session-id")
+    demo.allow_console_error(r"status of 404")  # the lost WHEP resource is gone: its DELETE answers 404
+    emulator.drop_media(session_id)
+    text_is(page, "#video-step", "Reconnecting the video…")
+    page.wait_for_selector("#video-status", state="hidden", timeout=CONNECT_TIMEOUT_MS)
+    assert page.inner_text("#connection-value") == "CONNECTED" and emulator.session(session_id)["viewers"] == 1
 
     # Blank text cannot be said; the session id goes with the session.
     page.fill("#speak-text", "   ")
