@@ -68,7 +68,9 @@ def test_a_final_turns_id_used_again_is_a_new_turn():
     h = Heard()
     h.captions.sent("same", "First.", True)
     h.captions.sent("same", "Second.", True)
-    h.start(), h.end(), h.start()
+    h.start()
+    h.end()
+    h.start()
     assert [c.text for c in h.said()] == ["First.", "Second."]
 
 
@@ -99,7 +101,8 @@ def test_interrupt_ends_the_cue_and_forgets_the_queued_turns():
 def test_off_in_config_relays_events_and_captions_nothing():
     h = Heard(enabled=False)
     h.captions.sent("a", "Hello.", True)
-    h.start(), h.end()
+    h.start()
+    h.end()
     assert h.events == [("speakingStart",), ("speakingEnd",)] and h.view.cues == []
 
 
