@@ -2,7 +2,8 @@
 
 It wires the page to `kaltura_avatar.KalturaAvatarSession`: connect (the SDK creates the session
 with a KS, or "my backend" creates it and the page calls `init_session`), speak text (optionally
-streamed like an LLM), speak an MP3, interrupt, end; badges, speaking indicator, event log and
+streamed like an LLM), speak an MP3, interrupt, end. The badges, the step a connection is on (over
+the video and on the Connect button), the captions, the live stats line, the event log and the
 error banner follow the SDK's events. The helpers live in static/demo/, one module per concern.
 """
 
@@ -10,19 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 
-from js import URLSearchParams, document, location
+from js import Object, URLSearchParams, document, location
+from pyodide.ffi import to_js
 from pyodide.http import pyfetch
 from pyscript import when
 
 import kaltura_avatar
-from kaltura_avatar import AvatarError, ConnectionState, KalturaAvatarSession, SessionState, new_turn_id
+from kaltura_avatar import (AvatarError, AvatarErrorCode, ConnectionState, KalturaAvatarSession, SessionState,
+                            new_turn_id)
+from kaltura_avatar.messages import is_local
 
-from demo import audio, backend, catalog, settings, streaming, ui
+from demo import audio, backend, catalog, settings, streaming, ui, words
 from demo.ui import el
 
 VIDEO_CONTAINER = "avatar-video"
 ACTIVE = (SessionState.CREATING, SessionState.READY)
+STATS_EVERY_S = 1.0
+TICK_S = 0.1
+# What a successful action proves is fixed: the banner shown for one of these causes goes.
+CLEARS = {"connect": ("connect", "session", "media", "ks"), "say": ("say", "session"),
+          "audio": ("audio", "session"), "interrupt": ("interrupt", "session")}
 
 
 async def page_settings() -> settings.PageSettings:
@@ -39,6 +49,16 @@ async def page_settings() -> settings.PageSettings:
     return settings.resolve(config if isinstance(config, dict) else {}, query, location.origin)
 
 
+class FormProblem(Exception):
+    """Something the user must fill in first; the banner shows it until `cause` is fixed."""
+
+    code = "INVALID_CONFIGURATION"
+
+    def __init__(self, message: str, cause: str):
+        super().__init__(message)
+        self.cause = cause
+
+
 class Demo:
     def __init__(self, page: settings.PageSettings):
         self.page = page
@@ -52,7 +72,13 @@ class Demo:
         self.stop_stream = False
         self.audio_file = None
         self.audio_duration: float | None = None
+        self.audio_pick = 0  # which file choice the check under way is for
+        self.text_cut: str | None = None  # the note saying the text box cut a paste
         self.reported: set[int] = set()  # ids of AvatarErrors already shown through the 'error' event
+        self.step: str | None = None  # the step a connection is on (words.STEPS), shown over the video
+        self.step_since = 0.0
+        self.ticker: asyncio.Future | None = None
+        self.cancelled = False  # the user ended the session while it was starting
 
     # --- wiring -------------------------------------------------------------------------
 
@@ -67,16 +93,21 @@ class Demo:
             when("submit", form)(self.submitted(name, run))
         when("click", "#interrupt-button")(self.acting("interrupt", self.interrupt))
         when("click", "#end-button")(self.acting("end", self.end))
-        when("change", "#audio-file")(self.acting("measure", self.measure_audio))
+        when("change", "#audio-file")(self.measure_audio)
         when("change", "#mode-sdk, #mode-backend")(self.show_mode)
         when("change", "#base-url, #ks")(self.load_catalog)
+        when("input", "#base-url")(self.show_ks_hint)
+        when("input", "#ks")(lambda: self.banner.clear("ks"))
+        when("input", "#speak-text")(self.text_changed)
+        when("change", "#captions-toggle")(self.show_captions)
         when("click", "#error-dismiss")(self.banner.hide)
         when("click", "#clear-log")(self.log.clear)
         when("keydown", "#speak-text")(self.speak_shortcut)
         for key in self.page.ignored:
             self.log.add("settings", f"Ignored ?{key}= in the address: a link may point this page only at this "
                          "machine or the page's own server. To use another server, type its URL in Connect.", "warn")
-        self.refresh()
+        self.show_ks_hint()
+        self.text_changed()
 
     def acting(self, name: str, run):
         """An event handler that runs one user action."""
@@ -109,6 +140,25 @@ class Demo:
         el("sdk-fields").hidden = self.mode() != "sdk"
         el("backend-fields").hidden = self.mode() != "backend"
 
+    def show_ks_hint(self) -> None:
+        """Say, where the KS is typed, that the local emulator takes any KS."""
+        ui.show("ks-hint", is_local(el("base-url").value.strip()))
+
+    def show_captions(self) -> None:
+        el("video-frame").dataset.captions = "on" if el("captions-toggle").checked else "off"
+
+    def text_changed(self) -> None:
+        """Keep the text within words.TEXT_LIMIT, and say so when a paste was cut."""
+        box = el("speak-text")
+        text, cut = words.fit(box.value)
+        if cut:
+            box.value = text
+            self.text_cut = cut
+        elif len(text) < words.TEXT_LIMIT:
+            self.text_cut = None
+        ui.set_text("text-note", words.text_note(text, self.text_cut))
+        self.refresh()
+
     async def load_catalog(self) -> None:
         form = el("connect-form")
         form.dataset.catalog = "loading"
@@ -126,7 +176,8 @@ class Demo:
     # --- actions ------------------------------------------------------------------------
 
     async def action(self, name: str, run) -> None:
-        """Run one user action: buttons follow it, failures go to the banner and the log."""
+        """Run one user action: buttons follow it, failures go to the banner and the log, and
+        success clears the banner of a problem it proves fixed."""
         if name in self.busy:
             return
         self.busy.add(name)
@@ -134,19 +185,31 @@ class Demo:
         try:
             await run()
         except AvatarError as exc:
-            self.report(exc.code.value, exc.message, id(exc))
+            if not self.is_cancel(exc):
+                self.report(exc.code.value, exc.message, name, id(exc))
         except (backend.BackendError, audio.AudioFileError) as exc:
-            self.report(exc.code, str(exc))
+            self.report(exc.code, str(exc), name)
+        except FormProblem as exc:
+            self.report(exc.code, str(exc), exc.cause)
         except Exception as exc:  # a bug in the demo: still shown, never swallowed
-            self.report("DEMO_ERROR", f"{type(exc).__name__}: {exc}")
+            self.report("DEMO_ERROR", f"The demo failed ({type(exc).__name__}: {exc}). Reload the page.", name)
+        else:
+            self.banner.clear(*CLEARS.get(name, (name,)))
         finally:
             self.busy.discard(name)
             self.refresh()
 
-    def report(self, code: str, message: str, error_id: int | None = None) -> None:
-        self.banner.show(code, message)
+    def report(self, code: str, message: str, cause: str, error_id: int | None = None) -> None:
+        self.banner.show(code, message, cause)
         if error_id is None or error_id not in self.reported:
             self.log.add("error", f"{code}: {message}", "error")
+
+    def is_cancel(self, error: AvatarError) -> bool:
+        """The INVALID_STATE of a start the user cancelled: their own doing, not a failure."""
+        return self.cancelled and error.code is AvatarErrorCode.INVALID_STATE
+
+    def state(self) -> SessionState:
+        return self.session.get_session_state() if self.session else SessionState.IDLE
 
     def adopt(self, session: KalturaAvatarSession) -> None:
         """Make `session` the page's session and follow its events."""
@@ -167,27 +230,38 @@ class Demo:
         config = {"baseUrl": el("base-url").value.strip(), "logLevel": self.page.log_level}
         avatar_id = el("avatar-select").value or "avatar-123"
         voice_id = el("voice-select").value or None
+        ks = el("ks").value.strip()
+        if self.mode() == "sdk" and not ks:
+            el("ks").focus()
+            raise FormProblem("Enter a Kaltura Session (KS) to connect, or choose “My backend”.", "ks")
         self.reset_speech()
-        if self.mode() == "sdk":
-            session = KalturaAvatarSession(el("ks").value.strip() or None, config)
-            self.adopt(session)
-            self.log.add("createSession", f"avatar {avatar_id}, voice {voice_id or 'default'}")
-            await session.create_session(
-                avatar_id=avatar_id, voice_id=voice_id, video_container_id=VIDEO_CONTAINER
-            )
-        else:
-            endpoint = el("session-endpoint").value.strip()
-            self.log.add("backend", f"asking {endpoint} for a session")
-            session_id, token = await backend.create_session(endpoint, avatar_id, voice_id)
-            session = KalturaAvatarSession(None, config)
-            self.adopt(session)
-            self.log.add("initSession", f"session {session_id}")
-            await session.init_session(
-                session_id=session_id, token=token, video_container_id=VIDEO_CONTAINER
-            )
+        self.cancelled = False
+        try:
+            if self.mode() == "sdk":
+                session = KalturaAvatarSession(ks, config)
+                self.adopt(session)
+                self.log.add("createSession", f"avatar {avatar_id}, voice {voice_id or 'default'}")
+                await session.create_session(
+                    avatar_id=avatar_id, voice_id=voice_id, video_container_id=VIDEO_CONTAINER
+                )
+            else:
+                endpoint = el("session-endpoint").value.strip()
+                self.set_step("backend")
+                self.log.add("backend", f"asking {endpoint} for a session")
+                session_id, token = await backend.create_session(endpoint, avatar_id, voice_id)
+                session = KalturaAvatarSession(None, config)
+                self.adopt(session)
+                self.log.add("initSession", f"session {session_id}")
+                await session.init_session(
+                    session_id=session_id, token=token, video_container_id=VIDEO_CONTAINER
+                )
+        finally:
+            if self.state() is not SessionState.CREATING:
+                self.set_step(None)
         self.log.add("ready", f"session {session.get_session_id()}")
         if session.is_muted():  # the browser blocked autoplay with sound (the SDK unmutes later)
             self.log.add("autoplay", "sound is off until you click or press a key in the page", "warn")
+        asyncio.ensure_future(self.show_stats(session))
 
     async def end_previous(self) -> None:
         old = self.session
@@ -229,20 +303,33 @@ class Demo:
             self.streaming = False
 
     async def measure_audio(self) -> None:
+        """Check a picked file at once: an MP3 at 44.1 kHz gets its duration and "Speak file";
+        anything else is refused here, saying why."""
+        self.audio_pick += 1
+        pick = self.audio_pick
         files = el("audio-file").files
         self.audio_file, self.audio_duration = None, None
-        ui.set_text("audio-duration", "")
+        status = el("audio-status")
+        status.dataset.state = ""
+        ui.set_text("audio-status", "Checking…" if files.length else "")
+        self.refresh()
         if not files.length:
             return
         file = files.item(0)
-        ui.set_text("audio-duration", "measuring…")
         try:
-            seconds = await audio.duration(file)
-        except Exception:
-            ui.set_text("audio-duration", "")
-            raise audio.AudioFileError(f"The browser could not decode {file.name} as audio") from None
+            seconds = await audio.inspect(file)
+        except audio.AudioFileError as exc:
+            if pick == self.audio_pick:
+                status.dataset.state = "error"
+                ui.set_text("audio-status", str(exc))
+                self.log.add("audio", f"{file.name} refused: {exc}", "warn")
+            return
+        if pick != self.audio_pick:
+            return  # another file was picked meanwhile
         self.audio_file, self.audio_duration = file, seconds
-        ui.set_text("audio-duration", f"{seconds:.2f} s")
+        ui.set_text("audio-status", f"{seconds:.2f} s")
+        self.banner.clear("audio")
+        self.refresh()
 
     async def say_audio(self) -> None:
         turn_id = new_turn_id()
@@ -258,18 +345,57 @@ class Demo:
 
     async def end(self) -> None:
         self.stop_stream = True
-        self.log.add("endSession")
+        self.cancelled = self.state() is SessionState.CREATING
+        self.log.add("cancel" if self.cancelled else "endSession")
         await self.session.end_session()
+        if self.cancelled:
+            self.log.add("cancelled", "the session was ended before it was ready")
 
     def reset_speech(self) -> None:
         self.speaking = self.pending_speech = False
         ui.speaking(False)
+
+    # --- what the page shows while it waits ---------------------------------------------
+
+    def set_step(self, step: str | None) -> None:
+        """Show the step a connection is on over the video, with the time it has taken; at the
+        first step, bring the video into view (on a phone it moves above the Connect form)."""
+        first = step is not None and self.step is None
+        if first:
+            self.step_since = time.monotonic()
+        self.step = step
+        ui.progress(step, time.monotonic() - self.step_since)
+        if step is not None and self.ticker is None:
+            self.ticker = asyncio.ensure_future(self.tick())
+        self.refresh()
+        if first:
+            el("video-frame").scrollIntoView(to_js({"block": "nearest"}, dict_converter=Object.fromEntries))
+
+    async def tick(self) -> None:
+        try:
+            while self.step is not None:
+                ui.progress(self.step, time.monotonic() - self.step_since)
+                await asyncio.sleep(TICK_S)
+        finally:
+            self.ticker = None
+
+    async def show_stats(self, session: KalturaAvatarSession) -> None:
+        """The live stats line under the video, while `session` is the page's and READY
+        (`refresh` hides it otherwise)."""
+        ui.set_text("stats-line", "Measuring…")
+        while session is self.session and session.get_session_state() == SessionState.READY:
+            ui.set_text("stats-line", words.stats_line(await session.get_stats()) or "Measuring…")
+            await asyncio.sleep(STATS_EVERY_S)
 
     # --- the SDK's events ---------------------------------------------------------------
 
     def on_state(self, state) -> None:
         ui.badge("state-badge", "state-value", str(state))
         self.log.add("stateChange", str(state))
+        if state == SessionState.CREATING:
+            self.set_step("creating" if self.mode() == "sdk" else "starting")
+        elif self.step is not None:
+            self.set_step(None)
         if state in (SessionState.ENDED, SessionState.ERROR):
             self.stop_stream = True
             self.reset_speech()
@@ -278,11 +404,29 @@ class Demo:
     def on_connection(self, state) -> None:
         ui.badge("connection-badge", "connection-value", str(state))
         self.log.add("connectionChange", str(state))
+        ready = self.state() == SessionState.READY
+        if ready and state in (ConnectionState.DISCONNECTED, ConnectionState.CONNECTING):
+            self.set_step("reconnecting")  # media lost: the SDK is getting it back
+        elif state == ConnectionState.CONNECTING:
+            self.set_step("connecting")
+        elif ready:  # connected again, or failed for good
+            self.set_step(None)
+            if state == ConnectionState.CONNECTED:
+                self.banner.clear("media")
         self.refresh()
 
     def on_error(self, error) -> None:
         self.reported.add(id(error))
-        self.banner.show(error.code.value, error.message)
+        if self.is_cancel(error):
+            return
+        state = self.state()
+        if state == SessionState.CREATING:
+            cause = "connect"
+        elif error.code is AvatarErrorCode.RTC_CONNECTION_FAILED:
+            cause = "media"
+        else:
+            cause = "session"
+        self.banner.show(error.code.value, error.message, cause)
         self.log.add("error", f"{error.code.value}: {error.message}", "error")
 
     def on_speaking_start(self) -> None:
@@ -300,20 +444,32 @@ class Demo:
     # --- what can be clicked now --------------------------------------------------------
 
     def refresh(self) -> None:
-        state = self.session.get_session_state() if self.session else SessionState.IDLE
+        state = self.state()
         ready = state == SessionState.READY
-        ui.enable("connect-button", state not in ACTIVE and "connect" not in self.busy)
-        ui.enable("say-button", ready and not self.streaming and "say" not in self.busy)
+        connecting = "connect" in self.busy
+        locked = state in ACTIVE or connecting
+        ui.enable("connect-button", not locked)
+        ui.set_text("connect-button", words.connect_label(str(state), self.step if connecting else None))
+        el("connect-button").setAttribute("aria-busy", "true" if connecting else "false")
+        el("connect-fields").disabled = locked
+        ui.show("connect-hint", state in ACTIVE)
+        ui.set_text("connect-hint", words.locked_hint(str(state)))
+        ui.show("stats-line", ready)
+        blank = not el("speak-text").value.strip()
+        ui.enable("say-button", ready and not blank and not self.streaming and "say" not in self.busy)
         ui.enable("audio-button", ready and self.audio_file is not None and "audio" not in self.busy)
         ui.enable("interrupt-button", ready and (self.speaking or self.pending_speech or self.streaming))
         ui.enable("end-button", state in (*ACTIVE, SessionState.ERROR) and "end" not in self.busy)
+        ui.set_text("end-button", words.end_label(str(state)))
         has_video = bool(el(VIDEO_CONTAINER).querySelector("video"))  # JS null is falsy, not None
-        el("video-placeholder").hidden = has_video
-        session_id = self.session.get_session_id() if self.session else None
+        el("video-placeholder").hidden = has_video or self.step is not None
+        ui.set_text("video-placeholder", words.placeholder(str(state), self.cancelled))
+        session_id = self.session.get_session_id() if self.session and state in ACTIVE else None
         ui.set_text("session-id", session_id or "none")
         if self.session is None or state == SessionState.IDLE:
             ui.badge("connection-badge", "connection-value", str(ConnectionState.DISCONNECTED))
         document.body.dataset.sessionState = str(state)
+        document.body.dataset.connecting = "true" if connecting else "false"
 
 
 async def main() -> None:

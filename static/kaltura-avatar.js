@@ -17,7 +17,7 @@
 
 const PACKAGES = ["pydantic", "kaltura-avatar"];
 // The SDK's event names (kaltura_avatar/events.py EVENTS; a host test keeps the two equal).
-const EVENTS = ["stateChange", "connectionChange", "error", "speakingStart", "speakingEnd"];
+const EVENTS = ["stateChange", "connectionChange", "error", "speakingStart", "speakingEnd", "caption"];
 
 export const SessionState = Object.freeze({
   IDLE: "IDLE", CREATING: "CREATING", READY: "READY", ENDED: "ENDED", ERROR: "ERROR",
@@ -204,13 +204,16 @@ export class KalturaAvatarSession {
     return this._call("sayText", [text, turnId ?? null, isFinal]);
   }
 
-  /** @param {File|Blob} audioFile MP3 at 44.1 kHz @param {string} turnId @param {number} duration seconds */
-  sayAudio(audioFile, turnId, duration) {
+  /**
+   * @param {File|Blob} audioFile MP3 at 44.1 kHz @param {string} turnId @param {number} duration seconds
+   * @param {string} [text] what the audio says, for its caption (no caption without it)
+   */
+  sayAudio(audioFile, turnId, duration, text) {
     if (audioFile instanceof ArrayBuffer || ArrayBuffer.isView(audioFile)) {
       audioFile = new Blob([audioFile], { type: "audio/mpeg" });
     }
     const isBlob = audioFile instanceof Blob;
-    return this._call("sayAudio", [isBlob ? null : audioFile ?? null, turnId ?? null, duration ?? null],
+    return this._call("sayAudio", [isBlob ? null : audioFile ?? null, turnId ?? null, duration ?? null, text ?? null],
       isBlob ? audioFile : undefined);
   }
 
@@ -240,13 +243,25 @@ export class KalturaAvatarSession {
     return this._bridge ? this._callSync("getConnectionState", []) : ConnectionState.DISCONNECTED;
   }
 
+  /**
+   * The media connection's stats now, from RTCPeerConnection.getStats(): {timeToFirstFrameMs,
+   * framesPerSecond, framesDecoded, framesDropped, videoBitrateBps, audioBitrateBps, packetsLost,
+   * jitterMs, roundTripTimeMs, candidateType}; null where not known (yet).
+   */
+  getStats() {
+    return this._call("getStats", []);
+  }
+
   /** True while the avatar plays muted because the browser refused autoplay with sound. */
   isMuted() {
     if (this._final) return false;
     return this._bridge ? this._callSync("isMuted", []) : false;
   }
 
-  /** Register a handler for 'stateChange', 'connectionChange', 'error', 'speakingStart' or 'speakingEnd'. */
+  /**
+   * Register a handler for 'stateChange', 'connectionChange', 'error', 'speakingStart', 'speakingEnd'
+   * or 'caption' ({turnId, text, isFinal}: what the avatar is saying, as it is heard).
+   */
   on(event, callback) {
     this._handlersFor(event, callback).push([callback, false]);
   }

@@ -115,6 +115,7 @@ class AvatarConfig(_Model):
     reconnect_attempts: Whole = Field(3, ge=0, le=10)
     media_timeout_s: Annotated[Number, _positive_seconds(60)] = 4.0
     stats_interval_s: Annotated[Number, _positive_seconds(1)] = 0.1
+    captions: Annotated[bool, Field(strict=True)] = True  # caption events and the <video>'s captions track
 
     model_config = ConfigDict(strict=False)
 
@@ -197,6 +198,14 @@ def init_arguments(session_id: Any, token: Any, video_container_id: Any) -> tupl
         return params, options
     params = InitSessionParams.parse({"session_id": session_id, "token": token})
     return params, InitSessionOptions.parse({"video_container_id": video_container_id})
+
+
+def audio_arguments(turn_id: Any, duration: Any, text: Any) -> tuple[str, float, str | None]:
+    """``say_audio``'s turn id, duration (seconds > 0) and the optional text of its caption."""
+    non_empty(turn_id, "turn_id")
+    if not is_finite_positive(duration):
+        raise invalid("duration must be the audio's length in seconds, a number > 0")
+    return turn_id, float(duration), None if text is None else non_empty(text, "text")
 
 
 def invalid(message: str, **details: Any) -> AvatarError:

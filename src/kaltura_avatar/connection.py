@@ -2,7 +2,8 @@
 (``MediaSupervisor``): the connection state, the first connection, the stats monitor that notices
 lost media (no new frames, ICE disconnected or failed) and feeds the speaking detector, and the
 recovery that replaces a lost connection with fresh WHEP negotiations and backoff. The supervisor
-is the one owner of replacing a connection.
+is the one owner of replacing a connection. ``get_stats()`` reads the current connection's stats
+(``stats.ConnectionStats``), bitrates over the readings the monitor takes.
 
 A ``MediaConnection`` creates the peer connection, posts the offer at once, applies the answer,
 trickles candidates, waits for the first decoded frame, and tears down (close, WHEP DELETE).
@@ -21,6 +22,7 @@ from .log import SessionLog
 from .ports import MediaStats, PeerCallbacks, PeerConnection, Platform
 from .retry import backoff_delays
 from .speech import LevelSource, SpeakingDetector
+from .stats import Bitrates, ConnectionStats, connection_stats
 from .states import CONNECTION_TRANSITIONS, ConnectionState, transition
 from .tasks import Tasks
 
@@ -75,7 +77,11 @@ class MediaConnection:
         except AvatarError:
             raise
         except Exception as exc:  # the browser refused something (a bad ICE server URL, an SDP...)
-            raise whep.MediaError(f"The browser refused the WebRTC connection ({type(exc).__name__}: {exc})") from None
+            raise whep.MediaError(
+                f"The browser refused the avatar's video connection ({exc}). Reload the page and try "
+                "again; if it keeps failing, check the TURN server settings.",
+                exception=type(exc).__name__,
+            ) from None
         return self._platform.clock() - started
 
     async def _negotiate(self) -> None:
@@ -103,8 +109,8 @@ class MediaConnection:
         while True:
             if self.state == "failed":
                 raise whep.MediaError(
-                    "The WebRTC connection failed (ICE). Check that UDP (or TURN) traffic to the media "
-                    "server is allowed, then try again.",
+                    "The avatar's video could not connect (ICE failed). Check that UDP (or TURN) "
+                    "traffic to the media server is allowed, then try again.",
                     ice_state="failed",
                 )
             stats = await self.pc.stats()
@@ -178,6 +184,9 @@ class MediaSupervisor:
         self.state = C.DISCONNECTED
         self.current: MediaConnection | None = None
         self.connect_time_s: float | None = None  # offer to first decoded frame, last connection
+        self._started_at: float | None = None  # when create_session/init_session began
+        self._first_frame_s: float | None = None  # from then to the first decoded frame
+        self._bitrates = Bitrates()
         self._endpoint: whep.WhepEndpoint | None = None
         self._detector = SpeakingDetector()
         self._levels = LevelSource(platform.create_meter, log)
@@ -192,12 +201,31 @@ class MediaSupervisor:
             self.state = state
             self._emit("connectionChange", state)
 
+    def starting(self) -> None:
+        """The session's startup began: time to first frame counts from now."""
+        self._started_at = self._platform.clock()
+
     async def connect(self, endpoint: whep.WhepEndpoint) -> None:
         """The first connection (CONNECTING -> CONNECTED); raises ``MediaError``."""
         self._endpoint = endpoint
         self.set_state(C.CONNECTING)
         await self._open()
+        if self._started_at is not None:
+            self._first_frame_s = self._platform.clock() - self._started_at
         self.set_state(C.CONNECTED)
+
+    async def get_stats(self) -> ConnectionStats:
+        """The current connection's stats (every field None but the first frame's time without one)."""
+        media = self.current
+        if media is None:
+            return connection_stats(MediaStats(), Bitrates(), self._first_frame_s)
+        try:
+            stats = await media.stats()
+        except Exception as exc:  # a peer connection closing meanwhile
+            self._log.debug("stats failed: %s", exc)
+            stats = MediaStats()
+        self._bitrates.add(stats)
+        return connection_stats(stats, self._bitrates, self._first_frame_s)
 
     def supervise(self) -> None:
         """Start the monitor: from now on lost media is recovered and speech is detected."""
@@ -225,6 +253,7 @@ class MediaSupervisor:
     def _stop_local(self) -> None:
         self._speech(self._detector.stop())
         self._levels.close()
+        self._bitrates.clear()
 
     # --- connections --------------------------------------------------------------------
     async def _open(self, whep_attempts: int | None = None) -> None:
@@ -311,6 +340,7 @@ class MediaSupervisor:
             except Exception as exc:  # a closing peer connection; the next poll sees the new one
                 self._log.debug("stats failed: %s", exc)
                 continue
+            self._bitrates.add(stats)
             now = clock()
             if not self._platform.page_visible() or (
                 stats.frames_decoded is not None and stats.frames_decoded != last_frames

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
+from . import messages
 from .config import RetryConfig
 from .errors import AvatarError, AvatarErrorCode
 from .log import DEFAULT_LOG, SessionLog
@@ -128,7 +129,10 @@ class ControlClient:
         self, route: str, body: dict | bytes, content_type: str = "application/json"
     ) -> dict[str, Any]:
         if not self.session_id or not self.token:
-            raise AvatarError(AvatarErrorCode.INVALID_STATE, f"No session for {route}")
+            raise AvatarError(
+                AvatarErrorCode.INVALID_STATE,
+                f"There is no session to {messages.DOING.get(route, route)}: start one first.", {"route": route},
+            )
         payload = _json(body) if isinstance(body, dict) else body
         return await self._post(route, self._url(route), f"Bearer {self.token}", payload, content_type)
 
@@ -143,12 +147,12 @@ class ControlClient:
                     "POST", url, headers=headers, body=body, timeout=self._timeout
                 )
             except TransportError as exc:
-                what = "timed out" if exc.timeout else f"failed ({exc})"
                 raise Retryable(
                     AvatarError(
                         AvatarErrorCode.API_REQUEST_FAILED,
-                        f"{route} request {what}",
-                        {"route": route, "status": None, "timeout": exc.timeout},
+                        messages.unreachable(url, timeout=self._timeout if exc.timeout else None),
+                        {"route": route, "status": None, "timeout": exc.timeout, "url": messages.origin(url),
+                         "error": str(exc)},
                     )
                 ) from None
             self._log.debug("%s -> %d (attempt %d)", route, response.status, n)
@@ -173,12 +177,12 @@ def check_response(route: str, response: HttpResponse) -> dict[str, Any]:
         return data
     server_error = _server_error(response.body)
     details = {"route": route, "status": status, "error": server_error}
-    said = f": {server_error}" if server_error else ""
+    said = messages.server_text(server_error)
     if status in (401, 403):
-        raise AvatarError(AvatarErrorCode.UNAUTHORIZED, f"{route} was refused ({status}){said}", details)
+        raise AvatarError(AvatarErrorCode.UNAUTHORIZED, messages.refused(route, status, said), details)
     if status in (404, 410) and route != "create":
-        raise AvatarError(AvatarErrorCode.SESSION_NOT_FOUND, f"Session not found or ended ({status}){said}", details)
-    error = AvatarError(AvatarErrorCode.API_REQUEST_FAILED, f"{route} failed ({status}){said}", details)
+        raise AvatarError(AvatarErrorCode.SESSION_NOT_FOUND, messages.ended(status, said), details)
+    error = AvatarError(AvatarErrorCode.API_REQUEST_FAILED, messages.failed(route, status, said), details)
     if status == 429 or status >= 500:
         retry_after = parse_retry_after(response.header("Retry-After")) if status in (429, 503) else None
         raise Retryable(error, retry_after)
@@ -201,7 +205,7 @@ def _server_error(body: str) -> str | None:
 def _malformed(route: str, why: str, status: int | None = 200) -> AvatarError:
     return AvatarError(
         AvatarErrorCode.API_REQUEST_FAILED,
-        f"{route} answered with a malformed body ({why})",
+        messages.malformed(route, why),
         {"route": route, "status": status, "malformed": True},
     )
 

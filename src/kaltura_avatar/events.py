@@ -1,5 +1,5 @@
-"""Events: the seed's event names (``EVENTS``, also what the JS facade forwards) and the
-emitter behind ``on``/``off``/``once``.
+"""Events: the seed's event names and ``caption`` (``EVENTS``, also what the JS facade forwards)
+and the emitter behind ``on``/``off``/``once``.
 
 Handlers may be plain functions or coroutine functions (scheduled as tasks). A handler that
 raises is logged and never breaks the session or the other handlers.
@@ -21,7 +21,7 @@ from typing import Any
 from .errors import AvatarError, AvatarErrorCode
 from .log import DEFAULT_LOG, SessionLog
 
-EVENTS = ("stateChange", "connectionChange", "error", "speakingStart", "speakingEnd")
+EVENTS = ("stateChange", "connectionChange", "error", "speakingStart", "speakingEnd", "caption")
 
 
 class EventEmitter:

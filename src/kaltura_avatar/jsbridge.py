@@ -2,7 +2,8 @@
 Python (tested on the host), so the facade itself holds only JavaScript.
 
 Values cross as JSON strings (plain data), except a ``File``/``Blob`` for ``sayAudio``, which the
-SDK reads itself. JS may call only the methods in ``CALLS``, by their JS names. Answers are
+SDK reads itself; a dataclass (``Caption``, ``ConnectionStats``) crosses as a plain object with
+camelCase keys. JS may call only the methods in ``CALLS``, by their JS names. Answers are
 ``{"ok": true, "value": ...}`` or ``{"ok": false, "error": {"code", "message", "details", "id"}}``;
 events reach JS as ``emit(name, json_args)``, an ``AvatarError`` as ``{"__avatarError__": {...}}``
 with the same ``id`` as the rejection that carries it, so JS can hand out one object for both.
@@ -14,10 +15,13 @@ with the same ``id`` as the rejection that carries it, so JS can hand out one ob
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from enum import Enum
 from typing import Any
+
+from pydantic.alias_generators import to_camel
 
 from .errors import AvatarError
 from .events import EVENTS
@@ -36,12 +40,15 @@ CALLS: dict[str, tuple[str, bool]] = {
     "getSessionState": ("get_session_state", False),
     "getConnectionState": ("get_connection_state", False),
     "isMuted": ("is_muted", False),
+    "getStats": ("get_stats", True),
 }
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, AvatarError):
         return {"__avatarError__": _error(value)}
+    if dataclasses.is_dataclass(value):  # Caption, ConnectionStats: a plain object, camelCase keys
+        return {to_camel(k): v for k, v in dataclasses.asdict(value).items()}
     return value.value if isinstance(value, Enum) else value
 
 

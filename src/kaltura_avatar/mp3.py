@@ -62,10 +62,17 @@ def mp3_sample_rate(data: bytes) -> int | None:
 
 
 def check_mp3(data: bytes) -> None:
-    """``INVALID_CONFIGURATION`` unless ``data`` is MP3 at 44.1 kHz."""
+    """``INVALID_CONFIGURATION`` unless ``data`` is MP3 at 44.1 kHz; the message says what it is."""
     if not data:
-        raise invalid("audio is empty")
+        raise invalid("The audio is empty: the avatar speaks MP3 at 44.1 kHz.")
     rate = mp3_sample_rate(data)
-    if rate != 44100:
-        what = "not MP3" if rate is None else f"MP3 at {rate} Hz"
-        raise invalid(f"audio must be MP3 at 44.1 kHz ({what})", sample_rate=rate)
+    if rate == 44100:
+        return
+    if rate is not None:
+        what = f"an MP3 at {rate / 1000:g} kHz"
+    elif data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        what = "a WAV file"
+    else:
+        what = "not an MP3 file"
+    raise invalid(f"The audio is {what}: the avatar speaks MP3 at 44.1 kHz. Convert it, then try again.",
+                  sample_rate=rate)

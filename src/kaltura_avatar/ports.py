@@ -58,8 +58,19 @@ class HttpClient(Protocol):
 
 @dataclass
 class MediaStats:
+    """One ``getStats()`` reading, as the browser reports it (None: not reported)."""
+
     frames_decoded: int | None = None  # inbound-rtp video
     audio_level: float | None = None  # inbound-rtp audio, 0..1 (only while rendered unmuted)
+    timestamp_ms: float | None = None  # when the inbound-rtp counters were read
+    frames_per_second: float | None = None
+    frames_dropped: int | None = None
+    video_bytes: int | None = None  # inbound-rtp bytesReceived
+    audio_bytes: int | None = None
+    packets_lost: int | None = None  # video and audio
+    jitter_s: float | None = None  # the larger of video's and audio's
+    round_trip_time_s: float | None = None  # the selected candidate pair's currentRoundTripTime
+    candidate_type: str | None = None  # its local candidate's type: host, srflx, prflx, relay
 
 
 class PeerConnection(Protocol):
@@ -112,6 +123,13 @@ class MediaView(Protocol):
     @property
     def audible(self) -> bool:
         """True while the stream is rendered unmuted (so inbound-rtp ``audioLevel`` is live)."""
+
+    def caption(self, cue_id: str, text: str) -> None:
+        """Show ``text`` from now on as the cue ``cue_id`` of the element's captions track (made on
+        first use): the last cue when it has that id (its text replaced), else a new one."""
+
+    def end_caption(self) -> None:
+        """End the last cue now (no-op when it has ended)."""
 
     def detach(self) -> None:
         """Remove the element and release everything it holds."""

@@ -1,7 +1,8 @@
 """``KalturaAvatarSession``, the SDK's public API: the seed's methods with Pythonic names, the
 session state machine, startup (create or init, then the media, then keep-alive) and teardown
 (``end_session``, a failed start, the tab closing). The backend calls are ``control``'s, the
-media and speaking detection ``connection.MediaSupervisor``'s, the ``<video>`` the platform's.
+media, speaking detection and stats ``connection.MediaSupervisor``'s, the captions
+``captions.Captions``', the ``<video>`` the platform's.
 
 >>> session = KalturaAvatarSession("my-ks", {"baseUrl": "https://api.example/v1/avatar-session"})
 ... # doctest: +SKIP
@@ -17,15 +18,16 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .captions import Captions
 from .config import (
     AvatarConfig,
     CreateSessionOptions,
     InitSessionOptions,
     InitSessionParams,
+    audio_arguments,
     check_api_key,
     init_arguments,
     invalid,
-    is_finite_positive,
     non_empty,
 )
 from .connection import MediaSupervisor
@@ -36,6 +38,7 @@ from .log import SessionLog, add_secret, remove_secret
 from .mp3 import check_mp3
 from .ports import choose_platform
 from .speech import new_turn_id, split_text
+from .stats import ConnectionStats
 from .states import ENDING, NOT_NOW, SESSION_TRANSITIONS, ConnectionState, SessionState, transition
 from .tasks import Tasks
 from .view import AvatarView
@@ -58,7 +61,7 @@ class KalturaAvatarSession:
         self, api_key: str | None = None, config: AvatarConfig | dict | None = None, *, platform: Any = None
     ) -> None:
         if config is None:
-            raise invalid("config with base_url is required")
+            raise invalid("A config with baseUrl (the avatar Control API's URL) is required")
         self._config: AvatarConfig = AvatarConfig.parse(config)
         self._api_key = check_api_key(api_key)
         self._platform = choose_platform(platform)
@@ -71,14 +74,16 @@ class KalturaAvatarSession:
             timeout=self._config.request_timeout_s, sleep=self._platform.sleep, log=self._log,
         )
         self._view = AvatarView(self._platform.create_view, self._log)
+        self._captions = Captions(self._events.emit, self._view, enabled=self._config.captions, log=self._log)
         self._media = MediaSupervisor(
             self._platform, self._config, self._log,
-            emit=self._events.emit, show=self._view.show, audible=lambda: self._view.audible,
+            emit=self._captions.relay, show=self._view.show, audible=lambda: self._view.audible,
         )
         self._tasks = Tasks(self._log)
         self._create_call: asyncio.Future | None = None
         self._end_task: asyncio.Future | None = None
         self._say_lock = asyncio.Lock()
+        self._interrupts = 0  # interrupt() calls so far: speech asked for before one is not sent after it
         self._unsubscribe_pagehide: Callable[[], None] | None = None
         self._released = False  # the server session was ended (or given up on) once already
         self._created_here = False  # create_session made the server session: it is ours to end
@@ -102,6 +107,10 @@ class KalturaAvatarSession:
     def connect_time_s(self) -> float | None:
         """Seconds from the WHEP offer to the first decoded frame, for the last connection."""
         return self._media.connect_time_s
+
+    async def get_stats(self) -> ConnectionStats:
+        """The media connection's stats now (``getStats()``); None where not known (yet)."""
+        return await self._media.get_stats()
 
     # --- events -------------------------------------------------------------------------
     @emits_errors
@@ -132,7 +141,8 @@ class KalturaAvatarSession:
         self._require(S.IDLE, "create a session")
         options = CreateSessionOptions.from_call(avatar_id, voice_id, video_container_id)
         if not self._api_key:
-            raise invalid("create_session needs api_key (a KS); use init_session for backend-created sessions")
+            raise invalid("create_session() needs a Kaltura Session (KS): pass it as api_key, or have "
+                          "your backend create the session and call init_session()")
         await self._start(options.video_container_id, self._create_and_connect(options))
 
     @emits_errors
@@ -156,6 +166,7 @@ class KalturaAvatarSession:
             startup.close()
             raise
         self._set_state(S.CREATING)
+        self._media.starting()
         self._unsubscribe_pagehide = self._platform.on_pagehide(self._on_pagehide)
         task = self._tasks.spawn("startup", startup, log_failure=False)
         try:
@@ -167,7 +178,8 @@ class KalturaAvatarSession:
                 raise
             if self._end_task is not None:  # ended by end_session: return once it is over
                 await asyncio.gather(asyncio.shield(self._end_task), return_exceptions=True)
-            raise AvatarError(E.INVALID_STATE, "The session was ended while it was being created") from None
+            raise AvatarError(E.INVALID_STATE, "Cancelled: the session was ended before it was ready",
+                              {"cancelled": True}) from None
         except AvatarError as err:
             await self._startup_failed(err)
             raise
@@ -233,25 +245,29 @@ class KalturaAvatarSession:
         as several pieces of one turn."""
         self._require(S.READY, "say text")
         if not isinstance(text, str) or not text.strip():
-            raise invalid("text must be a non-empty string")
+            raise invalid("There is no text to say: text must be a non-empty string")
         turn_id = new_turn_id() if turn_id is None else non_empty(turn_id, "turn_id")
         if not isinstance(is_final, bool):
             raise invalid("is_final must be a bool")
-        pieces = split_text(text)
+        pieces, asked = split_text(text), self._interrupts
         async with self._say_lock:
             for i, piece in enumerate(pieces):
                 self._require(S.READY, "say text")  # end_session may have begun while this waited
+                if self._interrupts != asked:  # interrupted: the rest is dropped, as the server drops its queue
+                    break
                 last = i == len(pieces) - 1
                 await self._call_session(self._control.say_text(piece, turn_id, is_final and last))
+                if i == 0:  # the server has the turn: its caption waits for the avatar's voice
+                    self._captions.sent(turn_id, text, is_final)
         return turn_id
 
     @emits_errors
-    async def say_audio(self, audio: Any, turn_id: str, duration: float) -> None:
-        """Speak an MP3 (44.1 kHz): ``bytes``, or a JS ``File``/``Blob``; ``duration`` in seconds."""
+    async def say_audio(self, audio: Any, turn_id: str, duration: float, text: str | None = None) -> None:
+        """Speak an MP3 (44.1 kHz): ``bytes``, or a JS ``File``/``Blob``; ``duration`` in seconds;
+        ``text``, what the audio says, for its caption (no caption without it)."""
         self._require(S.READY, "say audio")
-        non_empty(turn_id, "turn_id")
-        if not is_finite_positive(duration):
-            raise invalid("duration must be a finite number of seconds > 0")
+        turn_id, duration, text = audio_arguments(turn_id, duration, text)
+        asked = self._interrupts
         if isinstance(audio, (bytes, bytearray, memoryview)):
             data = bytes(audio)
         else:
@@ -259,14 +275,19 @@ class KalturaAvatarSession:
         check_mp3(data)
         async with self._say_lock:
             self._require(S.READY, "say audio")
-            await self._call_session(self._control.say_audio(data, turn_id, float(duration)))
+            if self._interrupts == asked:
+                await self._call_session(self._control.say_audio(data, turn_id, duration))
+                self._captions.sent(turn_id, text, True)
 
     @emits_errors
     async def interrupt(self) -> None:
-        """Stop the current speech (and drop queued turns); ends speaking at once."""
+        """Stop the current speech (and drop queued turns, the SDK's own too); ends speaking at once."""
         self._require(S.READY, "interrupt")
-        await self._call_session(self._control.interrupt())
+        self._interrupts += 1
+        async with self._say_lock:  # a piece on its way reaches the server first, and is dropped too
+            await self._call_session(self._control.interrupt())
         self._media.speech_interrupted()
+        self._captions.interrupted()
 
     async def _call_session(self, call: Awaitable[Any]) -> Any:
         """A call on the live session; a 404/410 answer means the server ended it: end here too."""

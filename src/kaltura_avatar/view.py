@@ -1,7 +1,7 @@
 """The avatar's ``<video>`` as a session drives it (``AvatarView``): made on the first attach
 (``attach_avatar`` or a ``video_container_id``), given each new stream (a reconnect brings one),
 played with sound (muted when the browser refuses autoplay with sound, and then said so in the
-log), and removed at teardown. The element itself is the platform's ``MediaView``.
+log), given the captions' cues (``captions.Captions`` drives them), and removed at teardown. The element itself is the platform's ``MediaView``.
 
 >>> view = AvatarView(platform.create_view, log)   # doctest: +SKIP
 >>> view.attach("avatar-container"); view.show(stream)   # doctest: +SKIP
@@ -55,6 +55,15 @@ class AvatarView:
         """Wait (up to ``timeout``) until playback began, so ``muted`` is known."""
         if self._playing is not None:
             await asyncio.wait({self._playing}, timeout=timeout)
+
+    def caption(self, cue_id: str, text: str) -> None:
+        """Show ``text`` as the cue ``cue_id`` on the ``<video>``'s captions track (if there is one)."""
+        if self._view is not None:
+            self._view.caption(cue_id, text)
+
+    def end_caption(self) -> None:
+        if self._view is not None:
+            self._view.end_caption()
 
     @property
     def muted(self) -> bool:

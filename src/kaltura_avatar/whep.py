@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 
 from dataclasses import dataclass
 
+from . import messages
 from .config import RetryConfig
 from .errors import AvatarError, AvatarErrorCode
 from .log import DEFAULT_LOG, SessionLog
@@ -152,7 +153,8 @@ async def negotiate(
                 "POST", whep_url, headers={"Content-Type": SDP}, body=offer_sdp, timeout=timeout
             )
         except TransportError as exc:
-            raise Retryable(MediaError(f"WHEP offer failed: {exc}", status=None)) from None
+            message = messages.unreachable(whep_url, timeout=timeout if exc.timeout else None, what="the media server")
+            raise Retryable(MediaError(message, status=None, url=messages.origin(whep_url), error=str(exc))) from None
         url, location = response.url or whep_url, response.header("Location")
         status = response.status
         log.debug("WHEP POST -> %d (attempt %d)", status, n)
@@ -164,15 +166,23 @@ async def negotiate(
                 log.warning("WHEP answer has no Location: no trickle, no DELETE")
             return response.body, resource
         if status == 404:
-            raise MediaError("WHEP stream not found (404)", final=True, status=404)
-        if status == 409 or status >= 500:
-            raise Retryable(
-                MediaError(f"WHEP offer refused ({status})", status=status),
-                parse_retry_after(response.header("Retry-After")),
+            raise MediaError(
+                "The avatar's video stream was not found (404): the session has probably ended. "
+                "Start a new session.", final=True, status=404,
             )
-        raise MediaError(f"WHEP offer refused ({status})", status=status)
+        if status == 409 or status >= 500:
+            retry_after = parse_retry_after(response.header("Retry-After"))
+            raise Retryable(MediaError(_refused(status), status=status), retry_after)
+        raise MediaError(_refused(status), status=status)
 
     return await with_retries(attempt, retry, what="whep", sleep=sleep, attempts=attempts, log=log)
+
+
+def _refused(status: int) -> str:
+    if status == 409:
+        return ("The avatar's video is already playing in another tab or window (409). Close it, "
+                "or wait a few seconds, then try again.")
+    return f"The media server refused the avatar's video connection ({status}). Try again in a moment."
 
 
 def sdp_fragment(offer_sdp: str, candidates: list[tuple[str, str | None, int | None]], end: bool) -> str:

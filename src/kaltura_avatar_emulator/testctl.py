@@ -1,6 +1,8 @@
 """The /__test__/ routes (registered only with --test-controls)."""
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 
 from .bodies import json_body
@@ -73,6 +75,19 @@ async def show_session(request: web.Request) -> web.Response:
     return web.json_response(_session(request).snapshot())
 
 
+async def show_media(request: web.Request) -> web.Response:
+    """What the session's WHEP sender has sent, per kind (aiortc's outbound-rtp counters)."""
+    egress = _session(request).egress
+    if egress is None:
+        raise ApiError(404, "No viewer")
+    sent: dict = {"t": time.time()}
+    for sender in egress.pc.getSenders():
+        for stat in (await sender.getStats()).values():
+            if stat.type == "outbound-rtp":
+                sent[stat.kind] = {"bytes_sent": stat.bytesSent, "packets_sent": stat.packetsSent}
+    return web.json_response(sent)
+
+
 async def list_requests(request: web.Request) -> web.Response:
     return web.json_response(list(emulator(request).controls.requests))
 
@@ -99,6 +114,7 @@ def add_test_routes(app: web.Application) -> None:
     r.add_post("/__test__/sessions/{sid}/drop-media", drop_media)
     r.add_get("/__test__/sessions", list_sessions)
     r.add_get("/__test__/sessions/{sid}", show_session)
+    r.add_get("/__test__/sessions/{sid}/media", show_media)
     r.add_get("/__test__/requests", list_requests)
     r.add_delete("/__test__/requests", clear_requests)
     r.add_post("/__test__/reset", reset)

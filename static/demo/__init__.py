@@ -4,6 +4,7 @@
 - catalog: the avatar and voice pickers, from the backend's catalog
 - backend: the "my backend creates the session" call
 - streaming: a paragraph as timed token chunks of one turn, like an LLM answer
-- audio: an MP3's duration, measured in the page with WebAudio
-- ui: the DOM: text-only rendering, badges, event log, error banner
+- audio: a picked file checked at once (MP3 at 44.1 kHz) and its duration, measured with WebAudio
+- ui: the DOM: text-only rendering, badges, event log, error banner, the connecting step
+- words: what the page says (steps, button labels, the stats line, notes), as plain functions
 """

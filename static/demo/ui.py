@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from js import Date, document
 
+from demo import words
+
 LOG_LIMIT = 300
 
 
@@ -17,6 +19,10 @@ def set_text(element_id: str, text: str) -> None:
 
 def enable(element_id: str, on: bool) -> None:
     el(element_id).disabled = not on
+
+
+def show(element_id: str, on: bool) -> None:
+    el(element_id).hidden = not on
 
 
 def fill_select(element_id: str, items, default: str | None = None) -> None:
@@ -40,42 +46,65 @@ def clock() -> str:
     return f"{now.toTimeString()[:8]}.{int(now.getMilliseconds()):03d}"
 
 
-class EventLog:
-    """The timestamped event list (aria-live): one <li data-kind=...> per entry."""
+def _text(tag: str, text: str):
+    node = document.createElement(tag)
+    node.textContent = text
+    return node
 
-    def __init__(self, element_id: str = "event-log"):
+
+class EventLog:
+    """The timestamped event list (aria-live): one <li data-kind=...> per entry; a long entry
+    shows its start, and the whole text when opened (<details>)."""
+
+    def __init__(self, element_id: str = "event-log", empty_id: str = "log-empty"):
         self.list = el(element_id)
+        self.empty = el(empty_id)
 
     def add(self, kind: str, text: str = "", level: str = "info") -> None:
         item = document.createElement("li")
         item.dataset.kind = kind
         item.dataset.level = level
-        stamp = document.createElement("time")
-        stamp.textContent = clock()
-        name = document.createElement("b")
-        name.textContent = kind
-        item.append(stamp, " ", name)
+        item.append(_text("time", clock()), " ", _text("b", kind))
         if text:
-            detail = document.createElement("span")
-            detail.textContent = text
-            item.append(" ", detail)
+            short = words.preview(text)
+            if short is None:
+                item.append(" ", _text("span", text))
+            else:
+                box = document.createElement("details")
+                box.append(_text("summary", short), _text("span", text))
+                item.append(" ", box)
         self.list.appendChild(item)
         while self.list.children.length > LOG_LIMIT:
             self.list.firstElementChild.remove()
+        self.empty.hidden = True
         self.list.scrollTop = self.list.scrollHeight  # the list scrolls, not the page
 
     def clear(self) -> None:
         self.list.replaceChildren()
+        self.empty.hidden = False
 
 
 class ErrorBanner:
-    def show(self, code: str, message: str) -> None:
-        set_text("error-code", code)
+    """One problem at a time: its message for people, its code for developers, and its cause,
+    so the banner goes away once that cause is gone (`clear`)."""
+
+    def __init__(self):
+        self.cause: str | None = None
+
+    def show(self, code: str, message: str, cause: str) -> None:
         set_text("error-message", message)
+        set_text("error-code", code)
         el("error-banner").hidden = False
+        self.cause = cause
+
+    def clear(self, *causes: str) -> None:
+        """Hide the banner if what it shows came from one of `causes`."""
+        if self.cause in causes:
+            self.hide()
 
     def hide(self) -> None:
         el("error-banner").hidden = True
+        self.cause = None
 
 
 def badge(element_id: str, value_id: str, value: str) -> None:
@@ -86,3 +115,11 @@ def badge(element_id: str, value_id: str, value: str) -> None:
 def speaking(on: bool) -> None:
     el("speaking").dataset.speaking = "true" if on else "false"
     set_text("speaking-text", "Speaking" if on else "Not speaking")
+
+
+def progress(step: str | None, seconds: float = 0.0) -> None:
+    """The step a connection is on, over the video (hidden when there is none)."""
+    show("video-status", step is not None)
+    if step is not None:
+        set_text("video-step", words.STEPS[step])
+        set_text("video-elapsed", f"{seconds:.1f} s")

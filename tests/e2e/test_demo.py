@@ -1,73 +1,23 @@
 """The demo page driven as a user would: clicking and typing, against the emulator.
 
-Each test boots the page once (Pyodide costs seconds) and walks a whole story through it.
+The module boots the page once (Pyodide costs seconds); each test walks a whole story through it
+and leaves it with no session. The page between its happy paths: test_demo_feedback.py.
 """
 
 from __future__ import annotations
 
-import io
 import re
 
-import av
 import numpy as np
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-BOOT_TIMEOUT_MS = 60_000
-CONNECT_TIMEOUT_MS = 30_000
-SPEECH_TIMEOUT_MS = 15_000
+from demo_support import (SPEECH_TIMEOUT_MS, assert_in_order, banner, demo, log_entries, pixels,  # noqa: F401
+                          requests_to, wait_log_count, wait_state)
+
 XSS = 'Hi <img src=x onerror="window.__xss = 1"> there, I render text, not HTML.'
 PARAGRAPH = (
     "Streaming works like a language model answer: the words arrive in small chunks, "
     "one turn, and the avatar starts talking before the last chunk has even been sent."
 )
-
-
-# --- helpers ----------------------------------------------------------------------------
-
-def open_demo(guarded_page, url: str):
-    page = guarded_page.page
-    page.goto(url)
-    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=BOOT_TIMEOUT_MS)
-    return page
-
-
-def wait_state(page, state: str, timeout: float = CONNECT_TIMEOUT_MS) -> None:
-    page.wait_for_selector(f"body[data-session-state={state}]", state="attached", timeout=timeout)
-
-
-def log_entries(page) -> list[tuple[str, str]]:
-    return page.eval_on_selector_all(
-        "#event-log li",
-        "items => items.map(li => [li.dataset.kind, (li.querySelector('span') || {}).textContent || ''])",
-    )
-
-
-def wait_log_count(page, kind: str, count: int, timeout: float = SPEECH_TIMEOUT_MS) -> None:
-    try:
-        page.wait_for_function(
-            "([kind, n]) => document.querySelectorAll(`#event-log li[data-kind='${kind}']`).length >= n",
-            arg=[kind, count], timeout=timeout,
-        )
-    except PlaywrightTimeoutError:
-        raise AssertionError(f"no {kind} #{count} in the event log: {log_entries(page)}") from None
-
-
-def assert_in_order(entries: list[tuple[str, str]], expected: list[tuple[str, str | None]]) -> None:
-    """`expected` appears in `entries` as a subsequence (text None: any text)."""
-    position = 0
-    for kind, text in expected:
-        while position < len(entries) and not (
-            entries[position][0] == kind and (text is None or entries[position][1] == text)
-        ):
-            position += 1
-        assert position < len(entries), f"{kind} {text!r} missing or out of order in {entries}"
-        position += 1
-
-
-def pixels(png: bytes) -> np.ndarray:
-    with av.open(io.BytesIO(png)) as container:
-        frame = next(container.decode(video=0))
-        return frame.to_ndarray(format="rgb24").astype(np.int16)
 
 
 def mouth(image: np.ndarray) -> np.ndarray:
@@ -76,18 +26,21 @@ def mouth(image: np.ndarray) -> np.ndarray:
     return image[int(h * 0.55):int(h * 0.72), int(w * 0.38):int(w * 0.62)]
 
 
+def caption_pixels(image: np.ndarray) -> int:
+    """Near-white pixels in the band where the browser draws captions (the avatar has none there)."""
+    h = image.shape[0]
+    band = image[int(h * 0.78):int(h * 0.98)]
+    return int((band.min(axis=2) > 215).sum())
+
+
 def enabled(page, selector: str) -> bool:
     return page.is_enabled(selector)
 
 
-def requests_to(emulator, suffix: str) -> list[dict]:
-    return [r for r in emulator.requests() if r["method"] == "POST" and r["path"].endswith(suffix)]
-
-
 # --- the stories ------------------------------------------------------------------------
 
-def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(guarded_page, emulator, make_mp3):
-    page = open_demo(guarded_page, emulator.url + "/")
+def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(demo, emulator, make_mp3):
+    page = demo.page
 
     # The pickers come from the emulator's catalog; only Connect makes sense before a session.
     page.wait_for_selector("#connect-form[data-catalog=loaded]", state="attached")
@@ -112,10 +65,12 @@ def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(guarded_page
     assert not enabled(page, "#connect-button") and enabled(page, "#end-button")
     assert not enabled(page, "#interrupt-button")  # nothing to interrupt yet
 
-    # The video shows the avatar: not a blank frame.
+    # The video shows the avatar: not a blank frame; the live stats line under it.
     page.wait_for_function("document.querySelector('#avatar-video video').currentTime > 0.3")
     still = pixels(page.locator("#avatar-video").screenshot())
     assert still.std() > 20, "the video area is blank"
+    assert caption_pixels(still) < 20, "nothing drawn where captions go before anything is said"
+    page.wait_for_function("/\\d+\\sfps · video\\s\\d+\\skbit\\/s/.test(document.querySelector('#stats-line').textContent)")
 
     # Say text containing HTML: it is spoken and shown as text, and nothing runs.
     page.fill("#speak-text", XSS)
@@ -123,6 +78,16 @@ def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(guarded_page
     wait_log_count(page, "speakingStart", 1)
     assert page.locator("#speaking[data-speaking=true]").count() == 1
     assert enabled(page, "#interrupt-button")
+    # Captions: what is said, as the cue of the video's own captions track, drawn over the video
+    # (as text: the markup in it is shown, not parsed); the toggle hides and shows them.
+    page.wait_for_function("""(said) => [...document.querySelector('#avatar-video video').textTracks]
+        .some((t) => t.kind === 'captions' && t.mode === 'showing'
+              && [...(t.activeCues || [])].some((c) => c.getCueAsHTML().textContent === said))""", arg=XSS)
+    shown = caption_pixels(pixels(page.locator("#avatar-video").screenshot()))
+    page.uncheck("#captions-toggle")
+    hidden = caption_pixels(pixels(page.locator("#avatar-video").screenshot()))
+    page.check("#captions-toggle")
+    assert shown > 200 and hidden < 20, (shown, hidden)
     mouths, change = [], 0.0
     for _ in range(25):  # up to ~3 s of the utterance; stop at the first clear movement
         mouths.append(mouth(pixels(page.locator("#avatar-video").screenshot())))
@@ -136,7 +101,7 @@ def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(guarded_page
     assert said == [XSS]
     assert page.locator("img").count() == 0
     assert page.evaluate("window.__xss") is None
-    assert not any(u.rstrip("/").endswith("/x") for u in guarded_page.requests)
+    assert not any(u.rstrip("/").endswith("/x") for u in demo.requests)
     assert requests_to(emulator, "/say-text")[-1]["body"]["text"] == XSS
 
     # Stream a paragraph like an LLM: chunks of one turn, isFinal only on the last.
@@ -165,8 +130,8 @@ def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(guarded_page
     # itself, then the avatar speaks it (and its speech is detected, interrupted tail or not).
     page.uncheck("#stream-mode")
     page.set_input_files("#audio-file", files=[{"name": "tone.mp3", "mimeType": "audio/mpeg", "buffer": make_mp3(2.0)}])
-    page.wait_for_function("/\\d+\\.\\d\\d s/.test(document.querySelector('#audio-duration').textContent)")
-    measured = float(page.inner_text("#audio-duration").split()[0])
+    page.wait_for_function("/\\d+\\.\\d\\d s/.test(document.querySelector('#audio-status').textContent)")
+    measured = float(page.inner_text("#audio-status").split()[0])
     assert 1.9 <= measured <= 2.2
     page.click("#audio-button")
     wait_log_count(page, "speakingStart", 3)
@@ -180,6 +145,7 @@ def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(guarded_page
     assert page.inner_text("#connection-value") == "CLOSED"
     assert page.locator("#avatar-video video").count() == 0
     assert enabled(page, "#connect-button") and not enabled(page, "#end-button")
+    assert page.inner_text("#session-id") == "none" and page.is_hidden("#stats-line")
     assert requests_to(emulator, f"/{session_id}/end")
     assert page.locator("#error-banner").is_hidden()
 
@@ -198,17 +164,25 @@ def test_sdk_creates_the_session_then_text_stream_mp3_interrupt_end(guarded_page
     assert not [kind for kind, _ in entries if kind == "error"]
 
 
-def test_errors_show_in_the_banner_then_my_backend_creates_the_session(guarded_page, emulator):
-    page = open_demo(guarded_page, emulator.url + "/")
+def test_errors_show_in_the_banner_then_my_backend_creates_the_session(demo, emulator):
+    page = demo.page
     page.wait_for_selector("#connect-form[data-catalog=loaded]", state="attached")
+    page.click("#clear-log")  # this story's events only
 
-    # A KS the backend refuses: the banner shows the code and the message; Connect stays usable.
-    guarded_page.allow_console_error(r"status of 403")
-    page.fill("#ks", "forbidden-ks")
+    # No KS: the page says what to do, and the banner goes once one is typed.
+    creates = len(requests_to(emulator, "/create"))
+    page.fill("#ks", "")
     page.click("#connect-button")
-    page.wait_for_selector("#error-banner:not([hidden])", timeout=CONNECT_TIMEOUT_MS)
-    assert page.inner_text("#error-code") == "UNAUTHORIZED"
-    assert page.inner_text("#error-message")
+    assert banner(page) == ("INVALID_CONFIGURATION", "Enter a Kaltura Session (KS) to connect, or choose “My backend”.")
+    assert len(requests_to(emulator, "/create")) == creates
+    page.type("#ks", "forbidden-ks")
+    assert page.locator("#error-banner").is_hidden()
+
+    # A KS the backend refuses: the banner says so in words, with the code; Connect stays usable.
+    demo.allow_console_error(r"status of 403")
+    page.click("#connect-button")
+    code, message = banner(page)
+    assert code == "UNAUTHORIZED" and "refused the Kaltura Session (KS)" in message and "Check that your" in message
     assert "forbidden-ks" not in page.inner_text("body")  # the KS is never shown
     wait_state(page, "ERROR")
     page.click("#error-dismiss")

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "static"))
 
-from demo import backend, catalog, settings, streaming  # noqa: E402
+from demo import backend, catalog, settings, streaming, words  # noqa: E402
 
 
 def test_settings_derive_every_url_from_the_backend_and_let_the_query_override():
@@ -62,3 +62,40 @@ def test_backend_answer_must_hold_a_session():
     for bad in (None, [], {"sessionId": "s1"}, {"sessionId": "", "token": "t"}, {"sessionId": 1, "token": "t"}):
         with pytest.raises(backend.BackendError):
             backend.credentials(bad)
+
+
+def test_the_connect_button_says_what_it_will_do():
+    assert [words.connect_label(state, None) for state in ("IDLE", "CREATING", "READY", "ENDED", "ERROR")] == \
+        ["Connect", "Creating the session…", "Connected", "Connect again", "Try again"]
+    assert words.connect_label("ENDED", "backend") == "Asking your backend for a session…"
+    assert words.connect_label("CREATING", "connecting") == "Connecting the video…"
+    assert words.connect_label("READY", "reconnecting") == "Connected"  # the video box says it
+    assert [words.end_label(s) for s in ("CREATING", "READY")] == ["Cancel", "End session"]
+
+
+def test_long_text_is_cut_and_said_so():
+    assert words.fit("short") == ("short", None)
+    text, note = words.fit("x" * 7214)
+    assert len(text) == 5000 and note == "The text was cut to 5,000 characters (it had 7,214)."
+    assert words.text_note("x" * 10, None) == "" and words.text_note("x" * 4600, None) == "4,600 / 5,000 characters"
+    assert words.preview("short") is None
+    assert words.preview("word " * 100).endswith("… (500 characters)") and len(words.preview("word " * 100)) < 150
+
+
+def test_the_stats_line_says_what_is_known():
+    from kaltura_avatar.stats import ConnectionStats
+
+    assert words.stats_line(ConnectionStats()) == ""
+    stats = ConnectionStats(time_to_first_frame_ms=412.0, frames_per_second=25.0, frames_decoded=900, frames_dropped=0,
+                            video_bitrate_bps=180_751, audio_bitrate_bps=1_209, packets_lost=0, jitter_ms=3.0,
+                            round_trip_time_ms=1.0, candidate_type="relay")
+    assert words.stats_line(stats).replace("\u00a0", " ") == ("25 fps · video 181 kbit/s · audio 1 kbit/s · RTT 1 ms · jitter 3 ms · 0 lost"
+                                       " · via TURN relay · first frame 0.41 s")
+
+
+def test_backend_failures_in_words_without_html():
+    err = backend.refused(502, {"error": "<html><body>Bad Gateway</body></html>"})
+    assert str(err) == "Your backend did not create a session (HTTP 502). Check its log, then try again."
+    err = backend.refused(429, {"error": "Too many concurrent sessions"})
+    assert "(HTTP 429: Too many concurrent sessions)" in str(err)
+    assert "HTTP 500" in str(backend.refused(500, None))

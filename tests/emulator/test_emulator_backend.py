@@ -69,7 +69,7 @@ async def test_one_transient_failure_is_retried_away(api, front):
 async def test_malformed_answer_is_502(api, front):
     await api.fault("create", status=200, body={"success": True, "sessionId": "s-1"})  # no token
     r = await backend_create(await front())
-    assert r.status == 502 and "malformed" in r.body["error"]
+    assert r.status == 502 and "could not be used" in r.body["error"]
     assert await creates_upstream(api) == 1
 
 
@@ -78,11 +78,11 @@ async def test_unreachable_upstream_is_502(front):
         s.bind(("127.0.0.1", 0))
         refused = f"http://127.0.0.1:{s.getsockname()[1]}/v1/avatar-session"
     r = await backend_create(await front(refused))
-    assert r.status == 502 and "failed" in r.body["error"]
+    assert r.status == 502 and r.body["error"].startswith("Can't reach http://127.0.0.1:")
 
 
 async def test_no_answer_in_time_is_504(api, front):
     await api.fault("create", count=3, hang=1, status=500)
     r = await backend_create(await front())
-    assert r.status == 504 and "timed out" in r.body["error"]
+    assert r.status == 504 and "No answer from" in r.body["error"]
     assert await creates_upstream(api) == 3

@@ -38,6 +38,20 @@ async def test_frames_and_silence_when_idle(watched):
     assert state["viewers"] == 1 and state["frames_sent"] >= 50 and state["speaking"] is False
 
 
+async def test_media_counters_of_what_was_sent(watched):
+    api, sid, _, viewer = watched
+    first = (await api.request("GET", f"/__test__/sessions/{sid}/media")).body
+    await viewer.wait_frames(len(viewer.frames) + 10, 5)
+    second = (await api.request("GET", f"/__test__/sessions/{sid}/media")).body
+    assert second["t"] > first["t"]
+    for kind in ("video", "audio"):
+        assert second[kind]["bytes_sent"] > first[kind]["bytes_sent"] > 0, kind
+        assert second[kind]["packets_sent"] > first[kind]["packets_sent"] > 0, kind
+    await viewer.close()
+    await api.request("POST", f"/__test__/sessions/{sid}/drop-media")
+    assert (await api.request("GET", f"/__test__/sessions/{sid}/media")).status == 404
+
+
 async def test_say_text_audio_follows_speech(watched):
     api, sid, token, viewer = watched
     t0 = time.time()

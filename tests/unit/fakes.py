@@ -162,7 +162,7 @@ class FakePeer:
     async def stats(self) -> MediaStats:
         if self.flowing:
             self.frames += 1
-        return MediaStats(self.frames, self.factory.level())
+        return MediaStats(self.frames, self.factory.level(), **self.factory.more_stats(self))
 
     def set_state(self, state: str) -> None:
         self.callbacks.on_state(state)
@@ -178,6 +178,7 @@ class FakePeerFactory:
         self.connects = True
         self.candidates = ["candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host"]
         self.level: Callable[[], float] = lambda: 0.0
+        self.more_stats: Callable[[FakePeer], dict] = lambda peer: {}  # other MediaStats fields
 
     def __call__(self, *, ice_servers, ice_transport_policy, callbacks) -> FakePeer:
         peer = FakePeer(self, ice_servers, ice_transport_policy, callbacks)
@@ -197,6 +198,7 @@ class FakeView:
         self.plays = 0
         self.muted = page.autoplay_muted  # the browser refuses autoplay with sound
         self.detached = False
+        self.cues: list[list] = []  # [cue id, text, open] in the order made
         page.views.append(self)
 
     def attach(self, container_id: str) -> None:
@@ -214,6 +216,17 @@ class FakeView:
     @property
     def audible(self) -> bool:
         return self.container is not None and self.stream is not None and not self.muted
+
+    def caption(self, cue_id: str, text: str) -> None:
+        if self.cues and self.cues[-1][0] == cue_id:
+            self.cues[-1][1:] = [text, True]
+        else:
+            self.end_caption()
+            self.cues.append([cue_id, text, True])
+
+    def end_caption(self) -> None:
+        if self.cues:
+            self.cues[-1][2] = False
 
     def detach(self) -> None:
         self.detached = True

@@ -4,7 +4,7 @@ import json
 import re
 from pathlib import Path
 
-from fakes import BASE, FAST, KS, FakeBlob, id3_tag, make_world, mp3_frame
+from fakes import BASE, FAST, KS, FakeBlob, eventually, id3_tag, make_world, mp3_frame
 from kaltura_avatar.events import EVENTS
 from kaltura_avatar.jsbridge import CALLS, Bridge
 
@@ -77,3 +77,20 @@ async def test_release_drops_the_session_and_answers_after_it_fail_cleanly():
     made.release()
     answer = json.loads(made.call_sync("getSessionState", "[]"))
     assert answer["ok"] is False and "released" in answer["error"]["message"]
+
+
+async def test_stats_and_captions_cross_as_plain_objects_with_camel_case_keys():
+    world = make_world()
+    level = {"v": 0.0}
+    world.peers.level = lambda: level["v"]
+    made, emitted = bridge(world)
+    await made.call("createSession", json.dumps(["avatar-123", None, "avatar-container"]))
+    stats = json.loads(await made.call("getStats", "[]"))["value"]
+    assert stats["framesDecoded"] > 0 and stats["timeToFirstFrameMs"] > 0
+    assert {"videoBitrateBps", "roundTripTimeMs", "candidateType", "jitterMs"} <= set(stats)
+    await made.call("sayText", json.dumps(["Hello there.", "turn-c", True]))
+    level["v"] = 0.4
+    await eventually(lambda: any(name == "caption" for name, _ in emitted))
+    (caption,) = [args for name, args in emitted if name == "caption"]
+    assert caption == [{"turnId": "turn-c", "text": "Hello there.", "isFinal": True}]
+    await made.call("endSession", "[]")

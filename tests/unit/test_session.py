@@ -671,6 +671,22 @@ async def test_queued_pieces_of_long_text_stop_at_end_session(world, ready):
     assert len(world.http.of("say-text")) == 1  # the other pieces were never sent
 
 
+async def test_interrupt_drops_the_pieces_of_long_text_not_sent_yet(world, ready):
+    """Interrupt means silence: the rest of a long text (and speech queued in the SDK) is not sent
+    after it; the piece on its way reaches the server before the interrupt, which drops it."""
+    session, _ = ready
+    world.http.queue("say-text", hang(0.1, ok()))
+    speaking = asyncio.ensure_future(session.say_text("A sentence of some length. " * 80))  # 3 pieces
+    queued = asyncio.ensure_future(session.say_audio(MP3, "turn-q", 1.0))
+    await eventually(lambda: world.http.of("say-text"))
+    await session.interrupt()
+    assert await speaking and await queued is None  # both resolve: what was dropped was asked for
+    speech = [r for r in world.http.routes() if r in ("say-text", "say-audio", "interrupt")]
+    assert speech == ["say-text", "interrupt"]
+    await session.say_text("After the interrupt.")  # later speech goes out as usual
+    assert world.http.of("say-text")[-1].json()["text"] == "After the interrupt."
+
+
 async def test_a_hundred_chunks_fired_at_once_reach_the_server_in_order(world, ready):
     session, _ = ready
     await asyncio.gather(*(session.say_text(f"chunk {i} ", "turn-llm", i == 99) for i in range(100)))

@@ -2,7 +2,8 @@
 
 One video and one audio transceiver (``recvonly``, ``max-bundle``); candidates, connection
 state and the remote stream reach the core through ``PeerCallbacks``; ``stats()`` reads
-``getStats()``. ``close()`` detaches every handler and destroys their proxies.
+``getStats()``: the inbound-rtp counters, and the selected candidate pair's round-trip time and
+local candidate type. ``close()`` detaches every handler and destroys their proxies.
 
 >>> pc = BrowserPeerConnection(ice_servers=[], ice_transport_policy="all", callbacks=callbacks)  # doctest: +SKIP
 >>> offer_sdp = await pc.create_offer()                                                        # doctest: +SKIP
@@ -47,15 +48,24 @@ class BrowserPeerConnection:
     async def stats(self) -> MediaStats:
         report = await self._pc.getStats()
         stats = MediaStats()
+        pairs, local_types, selected = {}, {}, None
         for stat in report.values():
-            if stat.type != "inbound-rtp":
-                continue
-            kind = getattr(stat, "kind", None)
-            if kind == "video":
-                frames = number(getattr(stat, "framesDecoded", None))
-                stats.frames_decoded = None if frames is None else int(frames)
-            elif kind == "audio":
-                stats.audio_level = number(getattr(stat, "audioLevel", None))
+            kind = stat.type
+            if kind == "inbound-rtp":
+                _inbound(stats, stat)
+            elif kind == "candidate-pair":
+                pairs[str(stat.id)] = stat
+                if selected is None and getattr(stat, "nominated", False) and stat.state == "succeeded":
+                    selected = str(stat.id)
+            elif kind == "transport" and getattr(stat, "selectedCandidatePairId", None):
+                selected = str(stat.selectedCandidatePairId)  # the transport's word wins
+            elif kind == "local-candidate":
+                local_types[str(stat.id)] = getattr(stat, "candidateType", None)
+        pair = pairs.get(selected)
+        if pair is not None:
+            stats.round_trip_time_s = number(getattr(pair, "currentRoundTripTime", None))
+            candidate_type = local_types.get(str(getattr(pair, "localCandidateId", "")))
+            stats.candidate_type = str(candidate_type) if candidate_type else None
         return stats
 
     def _on_candidate(self, event: Any) -> None:
@@ -85,3 +95,29 @@ class BrowserPeerConnection:
             setattr(self._pc, handler, jsnull)
         self._pc.close()
         self._proxies.destroy_all()
+
+
+def _inbound(stats: MediaStats, stat: Any) -> None:
+    """Fold one inbound-rtp entry (video or audio) into ``stats``."""
+    kind = getattr(stat, "kind", None)
+    count = _whole(getattr(stat, "bytesReceived", None))
+    lost = _whole(getattr(stat, "packetsLost", None))
+    if lost is not None:
+        stats.packets_lost = (stats.packets_lost or 0) + lost
+    jitter = number(getattr(stat, "jitter", None))
+    if jitter is not None:
+        stats.jitter_s = max(jitter, stats.jitter_s or 0.0)
+    if kind == "video":
+        stats.timestamp_ms = number(getattr(stat, "timestamp", None))
+        stats.frames_decoded = _whole(getattr(stat, "framesDecoded", None))
+        stats.frames_dropped = _whole(getattr(stat, "framesDropped", None))
+        stats.frames_per_second = number(getattr(stat, "framesPerSecond", None))
+        stats.video_bytes = count
+    elif kind == "audio":
+        stats.audio_level = number(getattr(stat, "audioLevel", None))
+        stats.audio_bytes = count
+
+
+def _whole(value: Any) -> int | None:
+    n = number(value)
+    return None if n is None else int(n)

@@ -3,7 +3,10 @@
 ``attach(container_id)`` puts one ``<video autoplay playsinline>`` filling the div (width and
 height 100 %, ``object-fit: cover``); called again it moves the same element. ``play()`` starts
 playback with sound; when the browser refuses autoplay with sound it plays muted and unmutes at
-the next click or key press in the page. ``detach()`` removes the element and its listeners.
+the next click or key press in the page. ``caption()`` shows a turn's text as a cue on the
+element's captions ``TextTrack`` (kind ``captions``, shown by the browser), made on the first
+caption, so the browser's own caption rendering and menus work; the text shows as it is (WebVTT
+markup in it is escaped). ``detach()`` removes the element and its listeners.
 
 >>> view = VideoView()                     # doctest: +SKIP
 >>> view.attach("avatar-container")        # doctest: +SKIP
@@ -12,6 +15,7 @@ the next click or key press in the page. ``detach()`` removes the element and it
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..errors import AvatarError, AvatarErrorCode
@@ -19,6 +23,7 @@ from .interop import JsException, Proxies, error_name, ignore_rejection, js, js_
 
 VIDEO_STYLE = {"width": "100%", "height": "100%", "objectFit": "cover", "display": "block"}
 GESTURES = ("pointerdown", "keydown")
+CAPTIONS_LABEL = "Avatar"
 
 
 class VideoView:
@@ -29,6 +34,8 @@ class VideoView:
         self._video: Any = None
         self._stream: Any = None
         self._unmute: Any = None  # the gesture listener while autoplay with sound is blocked
+        self._track: Any = None  # the captions TextTrack, once a caption came
+        self._cue: Any = None  # its last VTTCue
 
     def attach(self, container_id: str) -> None:
         container = js.document.getElementById(container_id)
@@ -104,6 +111,30 @@ class VideoView:
                 js.document.removeEventListener(name, self._unmute, True)
             self._unmute = None  # the proxy itself is destroyed with the view
 
+    def caption(self, cue_id: str, text: str) -> None:
+        video = self._video
+        if video is None:
+            return
+        if self._track is None:
+            self._track = video.addTextTrack("captions", CAPTIONS_LABEL)
+            self._track.mode = "showing"
+        now = float(video.currentTime)
+        text = vtt_text(text)
+        cue = self._cue
+        if cue is not None and cue.id == cue_id and cue.startTime <= now:
+            cue.text = text
+            cue.endTime = math.inf  # open again if a pause had ended it
+            return
+        self.end_caption()
+        self._cue = js.VTTCue.new(now, math.inf, text)
+        self._cue.id = cue_id
+        self._track.addCue(self._cue)
+
+    def end_caption(self) -> None:
+        cue = self._cue
+        if cue is not None and math.isinf(cue.endTime):
+            cue.endTime = max(float(self._video.currentTime), float(cue.startTime))
+
     @property
     def muted(self) -> bool:
         return self._video is not None and self._unmute is not None and bool(self._video.muted)
@@ -119,5 +150,14 @@ class VideoView:
             self._video.pause()
             self._video.srcObject = jsnull
             self._video.remove()
-        self._video = self._stream = None
+        self._video = self._stream = self._track = self._cue = None
         self._proxies.destroy_all()
+
+
+def vtt_text(text: str) -> str:
+    """``text`` as WebVTT cue text that shows it literally (``<b>`` or ``&amp;`` are markup there).
+
+    >>> vtt_text("a < b & <i>c</i>")
+    'a &lt; b &amp; &lt;i&gt;c&lt;/i&gt;'
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
