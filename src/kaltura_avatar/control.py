@@ -23,7 +23,7 @@ from urllib.parse import quote
 from . import messages
 from .config import RetryConfig
 from .errors import AvatarError, AvatarErrorCode
-from .log import DEFAULT_LOG, SessionLog
+from .log import DEFAULT_LOG, SessionLog, add_secret, remove_secret
 from .ports import HttpClient, HttpResponse, TransportError
 from .retry import Retryable, parse_retry_after, with_retries
 from .whep import TurnServer, WhepEndpoint
@@ -50,6 +50,31 @@ class ControlClient:
         self._log = log
         self.session_id: str | None = None
         self.token: str | None = None
+
+    def adopt(self, session_id: str, token: str) -> None:
+        """Take the session (made here or by the page's backend); its token becomes a secret."""
+        add_secret(token)
+        self.session_id, self.token = session_id, token
+
+    def forget_token(self) -> None:
+        remove_secret(self.token)
+
+    async def settle_create(self, call: asyncio.Future, timeout: float) -> None:
+        """Teardown while ``call`` (a create) is still under way: wait up to ``timeout`` to learn
+        the session it made (so ``end()`` ends it); if it is still retrying then, end whatever
+        session it makes once it makes one."""
+        try:
+            self.adopt(*await asyncio.wait_for(asyncio.shield(call), timeout))
+        except TimeoutError:
+            call.add_done_callback(self._end_when_made)
+        except (AvatarError, asyncio.CancelledError):
+            pass
+
+    def _end_when_made(self, call: asyncio.Future) -> None:
+        if not call.cancelled() and call.exception() is None:
+            self.adopt(*call.result())
+            self._log.info("Ending session %s, created after the end was asked for", self.session_id)
+            self.end_now()
 
     # --- routes -------------------------------------------------------------------------
     async def create(self, ks: str, avatar_id: str, voice_id: str | None) -> tuple[str, str]:

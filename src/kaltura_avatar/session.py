@@ -196,18 +196,14 @@ class KalturaAvatarSession:
         )
         session_id, token = await asyncio.shield(self._create_call)
         self._create_call = None
-        self._adopt(session_id, token)
+        self._control.adopt(session_id, token)
         self._created_here = True
         self._log.info("Session %s created", session_id)
         await self._connect_first()
 
     async def _init_and_connect(self, params: InitSessionParams) -> None:
-        self._adopt(params.session_id, params.token)
+        self._control.adopt(params.session_id, params.token)
         await self._connect_first()
-
-    def _adopt(self, session_id: str, token: str) -> None:
-        add_secret(token)
-        self._control.session_id, self._control.token = session_id, token
 
     async def _connect_first(self) -> None:
         endpoint = await self._control.init_client()
@@ -298,7 +294,7 @@ class KalturaAvatarSession:
                 await self._session_gone()
             raise
 
-    async def _session_gone(self) -> None:
+    async def _session_gone(self) -> None:  # the server ended it (404/410): end here too
         if self._state is S.READY:
             await self._release(end_remote=False)
             self._finish(S.ENDED)
@@ -313,13 +309,10 @@ class KalturaAvatarSession:
     # --- teardown -----------------------------------------------------------------------
     @emits_errors
     async def end_session(self) -> None:
-        """Stop keep-alive, close the peer connection, DELETE the WHEP resource, end the session
-        on the server (404/410 count as already ended), remove the ``<video>``.
-
-        Leaves state ``ENDED`` and connection ``CLOSED`` even if the server call fails (that
-        error is then raised). Safe to call again, or while it runs: it resolves once the one
-        teardown is over. On a session never started it only removes the ``<video>`` that
-        ``attach_avatar`` made (the state stays IDLE)."""
+        """Stop keep-alive, close the media (WHEP DELETE), end the server session (404/410: already
+        ended), remove the ``<video>``; ``ENDED``/``CLOSED`` even if the server call fails (then
+        raised). Again or concurrently it resolves once the one teardown is over; on a session
+        never started it only removes the ``<video>`` of ``attach_avatar`` (the state stays IDLE)."""
         if self._end_task is None:
             if self._state is S.IDLE:
                 self._view.detach()
@@ -342,12 +335,7 @@ class KalturaAvatarSession:
         await self._tasks.cancel_all()
         if self._create_call is not None:  # ended while creating: learn the session to end it
             call, self._create_call = self._create_call, None
-            try:
-                self._adopt(*await asyncio.wait_for(asyncio.shield(call), self._config.request_timeout_s))
-            except TimeoutError:  # still retrying: if it makes a session after all, end that one
-                call.add_done_callback(self._end_late_session)
-            except (AvatarError, asyncio.CancelledError):
-                pass
+            await self._control.settle_create(call, self._config.request_timeout_s)
         await self._media.close()  # DELETE before end: after end the resource is gone (a 404)
         self._view.detach()
         error = None
@@ -357,16 +345,9 @@ class KalturaAvatarSession:
             except AvatarError as err:
                 error = err
         if not self._released:
-            remove_secret(self._control.token)
+            self._control.forget_token()
         self._released = True
         return error
-
-    def _end_late_session(self, call: asyncio.Future) -> None:
-        if call.cancelled() or call.exception() is not None:
-            return
-        self._adopt(*call.result())
-        self._log.info("Ending session %s, created after the end was asked for", self._control.session_id)
-        self._control.end_now()
 
     def _finish(self, state: SessionState) -> None:
         if state is S.ENDED:
