@@ -27,7 +27,7 @@ from .states import CONNECTION_TRANSITIONS, ConnectionState, transition
 from .tasks import Tasks
 
 C = ConnectionState
-FIRST_FRAME_POLL_S = 0.05
+FIRST_FRAME_POLL_S = 0.01  # getStats costs ~1 ms: polling often finds the first frame sooner
 
 
 class MediaConnection:
@@ -350,7 +350,7 @@ class MediaSupervisor:
                 self._start_recovery("no video frames")
                 continue
             level = self._levels.level(stats, media.stream, self._audible())
-            self._speech(self._detector.update(now, level))
+            self._speech(self._detector.update(now, level, self._levels.hold_s))
 
     def _speech(self, change: str | None) -> None:
         if change is not None:

@@ -96,8 +96,10 @@ class SpeakingDetector:
         self._need_silence = False
         self._settle_until: float | None = None  # set by the first sample after interrupt()
 
-    def update(self, t: float, level: float) -> str | None:
-        """Feed one sample; return ``"start"``, ``"end"`` or ``None``."""
+    def update(self, t: float, level: float, hold_s: float | None = None) -> str | None:
+        """Feed one sample; return ``"start"``, ``"end"`` or ``None``. ``hold_s``: this source's
+        hold, when it differs from the detector's own."""
+        hold_s = self.hold_s if hold_s is None else hold_s
         if self._need_silence:
             if self._settle_until is None:
                 self._settle_until = t + self.settle_s
@@ -114,7 +116,7 @@ class SpeakingDetector:
             return None
         if self._quiet_since is None:
             self._quiet_since = t
-        if t - self._quiet_since >= self.hold_s:
+        if t - self._quiet_since >= hold_s:
             self.speaking, self._quiet_since = False, None
             return "end"
         return None
@@ -134,15 +136,27 @@ class LevelSource:
     """Where the speaking level comes from. Chromium computes inbound-rtp ``audioLevel`` only
     while the stream is rendered unmuted, so that is used while the ``<video>`` is audible;
     otherwise (no container, or autoplay muted) a WebAudio meter on the stream measures it.
-    One meter per stream: a meter that fails is not tried again for that stream."""
+    One meter per stream: a meter that fails is not tried again for that stream.
+
+    ``hold_s`` is how long the level of the source used last must stay low before speech counts
+    as ended: longer than the pauses between sentences as that source shows them. Chromium's
+    ``audioLevel`` keeps each peak for about 100 ms, so pauses look shorter than they are (the
+    longest measured, espeak's "One. Two. Three.", stayed under 0.26 s); the meter reads the
+    waveform itself and sees a pause whole (up to about 0.35 s).
+    """
+
+    RTP_HOLD_S = 0.35
+    METER_HOLD_S = 0.6
 
     def __init__(self, create_meter: Callable[[Any], AudioMeter], log: SessionLog = DEFAULT_LOG) -> None:
         self._create_meter = create_meter
         self._log = log
         self._meter: AudioMeter | None = None
         self._stream: Any = None
+        self.hold_s = self.RTP_HOLD_S
 
     def level(self, stats: MediaStats, stream: Any, audible: bool) -> float:
+        self.hold_s = self.RTP_HOLD_S if audible else self.METER_HOLD_S
         if audible:
             return stats.audio_level or 0.0
         if stream is None:

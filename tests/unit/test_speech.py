@@ -74,6 +74,34 @@ def test_two_utterances_a_breath_apart_are_two_pairs():
     assert [e for e, _ in run(levels)] == ["start", "end", "start", "end"]
 
 
+def test_the_hold_follows_the_level_source():
+    """A pause as audioLevel shows it (peaks held ~100 ms) must not end speech, one as the meter
+    shows it neither; the audioLevel source ends speech sooner after the last loud sample."""
+    from fakes import FakeMeter, FakePage
+    from kaltura_avatar.ports import MediaStats
+    from kaltura_avatar.speech import LevelSource
+
+    page = FakePage(meter_level=lambda: 0.0)
+    source = LevelSource(lambda stream: FakeMeter(page, stream))
+    source.level(MediaStats(audio_level=0.3), object(), audible=True)
+    assert source.hold_s == LevelSource.RTP_HOLD_S
+    source.level(MediaStats(), object(), audible=False)
+    assert source.hold_s == LevelSource.METER_HOLD_S > LevelSource.RTP_HOLD_S
+
+    def run_with(hold, pause_s):
+        detector, events, t = SpeakingDetector(), [], 0.0
+        for level in SPEECH * 3 + [0.0] * round(pause_s / 0.05) + SPEECH * 3 + [0.0] * 40:
+            change = detector.update(t, level, hold)
+            events += [(change, round(t, 2))] if change else []
+            t += 0.05
+        return events
+
+    assert [e for e, _ in run_with(LevelSource.RTP_HOLD_S, 0.25)] == ["start", "end"]  # espeak's longest
+    assert [e for e, _ in run_with(LevelSource.METER_HOLD_S, 0.35)] == ["start", "end"]
+    rtp_end, meter_end = run_with(LevelSource.RTP_HOLD_S, 0.2)[-1][1], run_with(LevelSource.METER_HOLD_S, 0.2)[-1][1]
+    assert rtp_end < meter_end and rtp_end - (0.6 + 0.2 + 0.6 - 0.05) <= LevelSource.RTP_HOLD_S + 0.06
+
+
 def test_noise_below_the_start_level_never_starts():
     assert run([0.01, 0.019, 0.015, 0.0] * 20) == []
 
