@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 from .config import RetryConfig
@@ -50,6 +49,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         seconds = float(value)
     except ValueError:
         try:
+            from email.utils import parsedate_to_datetime  # rare (an HTTP date): kept off the boot path
+
             seconds = parsedate_to_datetime(value).timestamp() - (time.time() if now is None else now)
         except (TypeError, ValueError, IndexError):
             return None
