@@ -16,7 +16,6 @@ Writes bench/results/soak.json and exits non-zero when a check fails. Not run by
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,10 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 from conftest import CHROMIUM, CHROMIUM_ARGS, PAGES, Emulator, PyPage, GuardedPage, open_harness  # noqa: E402
 from sdk_support import PRELUDE  # noqa: E402
 
-RESULT = ROOT / "bench" / "results" / "soak.json"
+sys.path.insert(0, str(ROOT / "bench"))
+from report import RESULTS, machine, write_section  # noqa: E402
+
+RESULT = RESULTS / "soak.json"
 KEEP_ALIVE_S = 10.0
 HEAP_GROWTH_LIMIT_MB = 5.0
 
@@ -69,6 +71,7 @@ def main() -> None:
     parser.add_argument("--say-every", type=float, default=5.0)
     parser.add_argument("--sample-every", type=float, default=15.0)
     args = parser.parse_args()
+    started_machine = machine()
     subprocess.run([sys.executable, str(ROOT / "scripts" / "build_vendor.py")], check=True)
     emulator = Emulator.start("--mount", f"/e2e={PAGES}", "--log-level", "WARNING")
     samples: list[dict] = []
@@ -103,10 +106,10 @@ def main() -> None:
             browser.close()
     finally:
         emulator.stop()
-    report(args, samples, said, failed, state, ready_at, keepalives, console_errors)
+    report(args, samples, said, failed, state, ready_at, keepalives, console_errors, started_machine)
 
 
-def report(args, samples, said, failed, state, ready_at, keepalives, console_errors) -> None:
+def report(args, samples, said, failed, state, ready_at, keepalives, console_errors, started) -> None:
     gaps = [b - a for a, b in zip([ready_at, *keepalives], keepalives)]
     after_minute = next(s for s in samples if s["t"] >= 60) if samples[-1]["t"] >= 60 else samples[0]
     last = samples[-1]
@@ -133,8 +136,25 @@ def report(args, samples, said, failed, state, ready_at, keepalives, console_err
                    "min_fps": round(min(fps), 1) if fps else None},
         "checks": checks, "passed": all(checks.values()), "samples": samples,
     }
-    RESULT.parent.mkdir(exist_ok=True)
-    RESULT.write_text(json.dumps(result, indent=1) + "\n")
+    ka, heap, fr = result["keep_alive"], result["heap_mb"], result["frames"]
+    rows = [
+        {"figure": "keep-alive", "result": f"{ka['count']} in {args.minutes:g} min, gaps median {ka['median_gap_s']} s, "
+                                           f"max {ka['max_gap_s']} s",
+         "baseline": f"the interval, {KEEP_ALIVE_S:g} s", "target": "never missed (every gap under 1.5x the interval)",
+         "met": checks["keep-alive never missed"], "data": ka},
+        {"figure": "JS heap growth after the first minute (after a forced GC)", "result": f"{heap['soak']['growth']:+} MB",
+         "baseline": f"an idle page with the same runtime, same browser: {heap['baseline']['growth']:+} MB",
+         "target": f"under {HEAP_GROWTH_LIMIT_MB:g} MB",
+         "met": checks[f"JS heap growth after the first minute under {HEAP_GROWTH_LIMIT_MB:g} MB"], "data": heap},
+        {"figure": "frames", "result": f"{fr['decoded']} decoded, median {fr['median_fps']} fps, lowest {fr['min_fps']} fps",
+         "baseline": "25 fps sent", "target": "flowing throughout", "met": checks["frames flowing throughout"], "data": fr},
+        {"figure": "errors", "result": f"{len(failed)} errors, {len(console_errors)} console errors, {said} sentences said, "
+                                       f"state {state} at the end",
+         "baseline": "", "target": "0", "met": checks["no errors"], "data": {"errors": failed, "console": console_errors}},
+    ]
+    write_section("soak", f"Soak: one session for {args.minutes:g} minutes, say_text every {args.say_every:g} s",
+                  rows, started, [f"Python's wasm memory {result['python']['wasm_memory_mb']} MB and object count "
+                                  f"{result['python']['objects']} after the first minute and at the end."])
     print(f"\nsoak: {args.minutes:g} min, say_text every {args.say_every:g} s ({said} said), {len(failed)} errors")
     print(f"  keep-alive: {len(keepalives)}, gaps median {result['keep_alive']['median_gap_s']} s, "
           f"max {result['keep_alive']['max_gap_s']} s (interval {KEEP_ALIVE_S:g} s)")
