@@ -12,6 +12,7 @@ trickles candidates, waits for the first decoded frame, and tears down (close, W
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +28,7 @@ from .states import CONNECTION_TRANSITIONS, ConnectionState, transition
 from .tasks import Tasks
 
 C = ConnectionState
-FIRST_FRAME_POLL_S = 0.01  # getStats costs ~1 ms: polling often finds the first frame sooner
+FIRST_FRAME_POLL_S = 0.01  # between getStats polls, unless the peer says a frame was shown
 
 
 class MediaConnection:
@@ -56,6 +57,7 @@ class MediaConnection:
         self.stream: Any = None
         self.state = "new"
         self._trickler = whep.Trickler()
+        self._frame_shown = asyncio.Event()
         self._trickle_task: asyncio.Task | None = None
         self._closed = False
 
@@ -89,7 +91,7 @@ class MediaConnection:
         self.pc = self._platform.create_peer(
             ice_servers=whep.ice_servers(self._endpoint.turn),
             ice_transport_policy=config.ice_transport_policy,
-            callbacks=PeerCallbacks(self._trickler.add, self._state_changed, self._stream_arrived),
+            callbacks=PeerCallbacks(self._trickler.add, self._state_changed, self._stream_arrived, self._frame_shown.set),
         )
         offer = await self.pc.create_offer()
         answer, self.resource = await whep.negotiate(
@@ -106,7 +108,7 @@ class MediaConnection:
         self._trickle_task = asyncio.ensure_future(self._trickler.run(self.resource, offer))
 
     async def _first_frame(self) -> None:
-        while True:
+        while not self._frame_shown.is_set():
             if self.state == "failed":
                 raise whep.MediaError(
                     "The avatar's video could not connect (ICE failed). Check that UDP (or TURN) "
@@ -116,7 +118,9 @@ class MediaConnection:
             stats = await self.pc.stats()
             if (stats.frames_decoded or 0) > 0:
                 return
-            await self._platform.sleep(FIRST_FRAME_POLL_S)
+            with contextlib.suppress(TimeoutError):  # a frame shown ends the wait at once
+                async with asyncio.timeout(FIRST_FRAME_POLL_S):
+                    await self._frame_shown.wait()
 
     async def stats(self) -> MediaStats:
         return await self.pc.stats() if self.pc is not None and not self._closed else MediaStats()
@@ -329,11 +333,14 @@ class MediaSupervisor:
         clock = self._platform.clock
         last_frames: int | None = None
         progress_at = clock()
+        watched: MediaConnection | None = None
         while True:
             await self._platform.sleep(self._config.stats_interval_s)
             media = self.current
-            if media is None or self.state is not C.CONNECTED:
+            if media is None or self.state is not C.CONNECTED or media is not watched:
+                # a new connection (a recovery can be quicker than one poll) starts its own count
                 last_frames, progress_at = None, clock()
+                watched = media if self.state is C.CONNECTED else None
                 continue
             try:
                 stats = await media.stats()

@@ -93,6 +93,8 @@ class PeerCallbacks:
     on_state: Callable[[str], None]
     # the remote MediaStream (opaque) once a track arrived
     on_stream: Callable[[Any], None]
+    # the first video frame was presented (may never be said: stats count decoded frames too)
+    on_frame: Callable[[], None] = lambda: None
 
 
 class PeerConnectionFactory(Protocol):

@@ -20,7 +20,7 @@ def test_fe_only_seed_example(py):
                                       "videoContainerId": "avatar-container"})
         ready_s = time.monotonic() - started
         [session.get_session_id(), session.get_session_state(), session.get_connection_state(), ready_s,
-         session.connect_time_s, video_dom(), await frames()]
+         session.connect_time_s, video_dom(), await frames_flow()]
     """)
     session_id, state, connection, ready_s, connect_s, dom, frames0 = result
     print(f"create_session {ready_s * 1000:.0f} ms; offer -> first frame {connect_s * 1000:.0f} ms")
@@ -32,7 +32,7 @@ def test_fe_only_seed_example(py):
     assert (video["width"], video["height"], video["objectFit"]) == ("100%", "100%", "cover")
     assert video["tracks"] == ["audio", "video"] and not video["muted"]
     assert "your-kaltura-session" not in video["html"]
-    assert frames0 > 0
+    assert frames0 is True  # frames go on coming (getStats may lag the first one by ~50 ms)
     server = py.emulator.session(session_id)
     assert server["state"] == "active" and server["viewers"] == 1 and server["avatar_id"] == "avatar-123"
 

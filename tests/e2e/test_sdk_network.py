@@ -62,12 +62,12 @@ def test_relay_only_through_a_local_coturn(py, relay_emulator):
         started = time.monotonic()
         await session.create_session("avatar-123", None, "avatar-container")
         took = time.monotonic() - started
-        result = [took, await ice_info(session), await frames()]  # READY came at the first frame
+        result = [took, await ice_info(session), await frames_flow()]  # and frames go on coming
         await session.end_session()
         result
     """)
     print(f"relay-only connected in {took * 1000:.0f} ms")
     assert info["policy"] == "relay" and info["local"] == "relay"
     assert info["urls"][0][0] == "turn:127.0.0.1:80?transport=udp"
-    assert frames_seen > 0 and took < 5.0
+    assert frames_seen is True and took < 5.0
     assert [s["state"] for s in relay_emulator.sessions()] == ["ended"]

@@ -140,6 +140,7 @@ class FakePeer:
         self.frames = 0
         self.flowing = False
         self.stream = object()
+        self.lag = factory.stats_lag
 
     async def create_offer(self) -> str:
         return OFFER
@@ -157,9 +158,14 @@ class FakePeer:
         self.callbacks.on_candidate(None, None, None)
         self.callbacks.on_state("connected")
         self.callbacks.on_stream(self.stream)
+        if self.factory.frame_shown:
+            self.callbacks.on_frame()
         self.flowing = True
 
     async def stats(self) -> MediaStats:
+        if self.flowing and self.lag:  # getStats is cached: no inbound-rtp entry yet
+            self.lag -= 1
+            return MediaStats(None, self.factory.level())
         if self.flowing:
             self.frames += 1
         return MediaStats(self.frames, self.factory.level(), **self.factory.more_stats(self))
@@ -176,6 +182,8 @@ class FakePeerFactory:
     def __init__(self) -> None:
         self.peers: list[FakePeer] = []
         self.connects = True
+        self.frame_shown = False  # True: the peer says when the first frame is shown (on_frame)
+        self.stats_lag = 0  # how many stats polls of a new peer show no video entry
         self.candidates = ["candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host"]
         self.level: Callable[[], float] = lambda: 0.0
         self.more_stats: Callable[[FakePeer], dict] = lambda peer: {}  # other MediaStats fields

@@ -388,6 +388,15 @@ async def test_whep_404_while_creating_is_rtc_failed_without_retry(world):
     assert_released(world, session)
 
 
+async def test_a_frame_the_peer_saw_shown_is_the_first_frame_before_stats_count_it(world):
+    session, rec = new_session(world)
+    world.peers.frame_shown = True
+    world.peers.stats_lag = 100  # getStats is cached: its counters say nothing yet
+    await session.create_session("avatar-123")
+    assert rec.events == CREATED and world.peers.last.frames == 0
+    await session.end_session()
+
+
 async def test_no_first_frame_within_the_connect_timeout(world):
     session, rec = new_session(world, connectTimeoutS=0.2)
     world.peers.connects = False
@@ -509,6 +518,18 @@ async def test_lost_media_triggers_recovery(world, ready):
     await eventually(lambda: rec.events[-1] == ("connectionChange", "CONNECTED"))
     assert ("connectionChange", "DISCONNECTED") in rec.events
     assert session.get_connection_state() == "CONNECTED" and len(world.peers.peers) == 2
+
+
+async def test_a_recovery_quicker_than_one_poll_gives_the_new_connection_its_own_media_timeout(world):
+    session, rec = new_session(world, statsIntervalS=0.05)
+    await session.create_session("avatar-123")
+    world.peers.frame_shown = True  # READY at the frame shown, before stats have a video entry
+    world.peers.stats_lag = 1  # the new connection's first stats have no video entry yet
+    world.peers.last.flowing = False  # frames stop: lost after the media timeout, recovered at once
+    await eventually(lambda: rec.events[-1] == ("connectionChange", "CONNECTED") and len(world.peers.peers) == 2)
+    await asyncio.sleep(0.4)  # twice the media timeout: the new connection's frames are counted
+    assert len(world.peers.peers) == 2 and rec.events.count(("connectionChange", "DISCONNECTED")) == 1
+    await session.end_session()
 
 
 async def test_frames_paused_in_a_hidden_tab_are_not_lost_media(world, ready):

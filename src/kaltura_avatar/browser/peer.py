@@ -1,9 +1,15 @@
 """The browser's ``RTCPeerConnection``: the SDK's ``PeerConnection`` port, receive-only.
 
 One video and one audio transceiver (``recvonly``, ``max-bundle``); candidates, connection
-state and the remote stream reach the core through ``PeerCallbacks``; ``stats()`` reads
-``getStats()``: the inbound-rtp counters, and the selected candidate pair's round-trip time and
-local candidate type. ``close()`` detaches every handler and destroys their proxies.
+state, the remote stream and the first video frame reach the core through ``PeerCallbacks``;
+``stats()`` reads ``getStats()``: the inbound-rtp counters, and the selected candidate pair's
+round-trip time and local candidate type. ``close()`` detaches every handler and destroys their
+proxies.
+
+The first frame is seen by a probe: a detached, muted ``<video>`` on the video track whose
+``requestVideoFrameCallback`` fires as the first frame is presented (Chromium caches
+``getStats()`` for about 50 ms, so the counters show it up to that much later). The probe lets go
+of the track once it fired; in a hidden tab it may never fire, and the core polls stats as well.
 
 >>> pc = BrowserPeerConnection(ice_servers=[], ice_transport_policy="all", callbacks=callbacks)  # doctest: +SKIP
 >>> offer_sdp = await pc.create_offer()                                                        # doctest: +SKIP
@@ -14,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..ports import MediaStats, PeerCallbacks
-from .interop import Proxies, js, js_object, jsnull, number
+from .interop import Proxies, ignore_rejection, js, js_object, jsnull, number
 
 HANDLERS = ("onicecandidate", "onconnectionstatechange", "ontrack")
 
@@ -28,6 +34,8 @@ class BrowserPeerConnection:
         self._callbacks = callbacks
         self._proxies = Proxies()
         self._stream: Any = None
+        self._probe: Any = None  # the first-frame <video>, until it fired
+        self._probe_handle: Any = None
         self._pc = js.RTCPeerConnection.new(
             js_object({"iceServers": ice_servers, "iceTransportPolicy": ice_transport_policy, "bundlePolicy": "max-bundle"})
         )
@@ -88,11 +96,34 @@ class BrowserPeerConnection:
                 self._stream = js.MediaStream.new()
             self._stream.addTrack(event.track)
             stream = self._stream
+        if event.track.kind == "video":
+            self._watch_first_frame(event.track)
         self._callbacks.on_stream(stream)
+
+    def _watch_first_frame(self, track: Any) -> None:
+        probe = js.document.createElement("video")
+        if self._probe is not None or not hasattr(probe, "requestVideoFrameCallback"):
+            return
+        probe.muted = probe.autoplay = probe.playsInline = True
+        probe.srcObject = js.MediaStream.new([track])
+        self._probe = probe
+        self._probe_handle = probe.requestVideoFrameCallback(self._proxies.create(self._frame_shown))
+        ignore_rejection(probe.play())
+
+    def _frame_shown(self, *_args: Any) -> None:
+        self._stop_probe()
+        self._callbacks.on_frame()
+
+    def _stop_probe(self) -> None:
+        probe, self._probe = self._probe, None
+        if probe is not None:
+            probe.cancelVideoFrameCallback(self._probe_handle)
+            probe.srcObject = jsnull
 
     def close(self) -> None:
         for handler in HANDLERS:
             setattr(self._pc, handler, jsnull)
+        self._stop_probe()
         self._pc.close()
         self._proxies.destroy_all()
 
