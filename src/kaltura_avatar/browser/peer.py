@@ -101,9 +101,11 @@ class BrowserPeerConnection:
         self._callbacks.on_stream(stream)
 
     def _watch_first_frame(self, track: Any) -> None:
-        probe = js.document.createElement("video")
-        if self._probe is not None or not hasattr(probe, "requestVideoFrameCallback"):
+        if self._probe is not None:
             return
+        probe = js.document.createElement("video")
+        if not hasattr(probe, "requestVideoFrameCallback"):
+            return  # not in this browser: stats alone say when frames come
         probe.muted = probe.autoplay = probe.playsInline = True
         probe.srcObject = js.MediaStream.new([track])
         self._probe = probe
