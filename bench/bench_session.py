@@ -1,9 +1,10 @@
 """Sessions in the browser through the facade, each figure beside a baseline from the same run.
 
-    .venv/bin/python bench/bench_session.py [--runs 5] [--cycles 50]
+    .venv/bin/python bench/bench_session.py [--runs 5] [--frame-runs 21] [--cycles 50]
 
 - create_session() -> first decoded frame, against a minimal plain JavaScript client doing create,
-  init-client and WHEP by hand (bench/pages/session.html), alternating, same emulator.
+  init-client and WHEP by hand (bench/pages/session.html), same emulator: after one untimed
+  session of each, 21 pairs, each client going first in turn.
 - say_text -> speakingStart and speech end -> speakingEnd, against the emulator's own timestamps
   of the first and last audio it sent for the turn; interrupt -> speakingEnd likewise; and how
   many start/end pairs each utterance gave.
@@ -14,6 +15,7 @@ Writes bench/results/session.json (see bench/report.py).
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from pathlib import Path
 
@@ -61,10 +63,17 @@ def active_sessions(base: str) -> int:
 
 
 def first_frames(page, runs: int) -> tuple[list[float], list[float]]:
+    """Milliseconds, each client in turn going first (the first WebRTC session of a page costs the
+    browser more), after one untimed session of each."""
     sdk, plain = [], []
-    for _ in range(runs):
-        sdk.append(page.evaluate(CYCLE)["firstFrame"] / 1000)
-        plain.append(page.evaluate("plainFirstFrame()") / 1000)
+    page.evaluate(CYCLE)
+    page.evaluate("plainFirstFrame()")
+    for run in range(runs):
+        for client in (("sdk", "plain") if run % 2 == 0 else ("plain", "sdk")):
+            if client == "sdk":
+                sdk.append(page.evaluate(CYCLE)["firstFrame"])
+            else:
+                plain.append(page.evaluate("plainFirstFrame()"))
     return sdk, plain
 
 
@@ -112,6 +121,7 @@ def cycles(page, cdp, base: str, count: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--frame-runs", type=int, default=21, help="create -> first frame pairs (each ~0.3 s; ~100 ms figures are noisy)")
     parser.add_argument("--cycles", type=int, default=50)
     args = parser.parse_args()
     started = machine()
@@ -119,18 +129,18 @@ def main() -> None:
         browser = launch(p)
         context = browser.new_context()
         _, page = timed_visit(context, base + "/bench/session.html", keep=True)
-        sdk, plain = first_frames(page, args.runs)
+        sdk, plain = first_frames(page, args.frame_runs)
         said = speech(page, base, args.runs)
         cdp = context.new_cdp_session(page)
         cyc = cycles(page, cdp, base, args.cycles)
         browser.close()
-    sdk_s, plain_s = spread(sdk), spread(plain)
-    ratio = round(sdk_s["median"] / plain_s["median"], 2)
+    sdk_s, plain_s = spread(sdk, 1, 0), spread(plain, 1, 0)
+    ratio = round(statistics.median(sdk) / statistics.median(plain), 2)
     ms = {name: spread(values, 1000, 0) for name, values in said.items() if name != "pairs"}
     pairs_ok = all(said["pairs"])
     rows = [
-        {"figure": "create_session() -> first decoded frame", "result": f"{show(sdk_s, 's')}; {ratio}x the baseline",
-         "baseline": f"plain JS client (create, init-client, WHEP) {show(plain_s, 's')}", "target": "<= 1.3x",
+        {"figure": "create_session() -> first decoded frame", "result": f"{show(sdk_s, 'ms')}; {ratio}x the baseline",
+         "baseline": f"plain JS client (create, init-client, WHEP) {show(plain_s, 'ms')}", "target": "<= 1.3x",
          "met": ratio <= 1.3, "data": {"result": sdk_s, "baseline": plain_s, "ratio": ratio}},
         {"figure": "say_text -> speakingStart", "result": show(ms["start"], "ms"),
          "baseline": "the emulator's first audio sent for the turn", "target": "median <= 250 ms",
@@ -153,7 +163,9 @@ def main() -> None:
     ]
     path = write_section("session", "Sessions through the facade, beside a plain client and the emulator's clock",
                          rows, started, ["Browser and emulator share this machine's clock; the emulator's speech "
-                                         "timestamps are when it put the turn's first and last audio into a frame."])
+                                         "timestamps are when it put the turn's first and last audio into a frame.",
+                                         "create_session() -> first frame is ~100 ms against ~80: on a shared 2-core "
+                                         "machine its ratio moves from run to run (1.2x-1.8x seen), hence 21 pairs."])
     for r in rows:
         print(f"{r['figure']}: {r['result']}  [{r['baseline']}]")
     print(f"wrote {path}")

@@ -27,8 +27,12 @@ SECTIONS = ["boot", "session", "emulator", "soak"]
 def spread(values: list[float], scale: float = 1.0, digits: int = 2) -> dict:
     """Median, min and max (times `scale`), rounded, and how many runs."""
     scaled = [v * scale for v in values]
-    return {"median": round(statistics.median(scaled), digits), "min": round(min(scaled), digits),
-            "max": round(max(scaled), digits), "runs": len(values)}
+
+    def rounded(value: float) -> float:
+        return round(value, digits) if digits else round(value)  # whole numbers print as such
+
+    return {"median": rounded(statistics.median(scaled)), "min": rounded(min(scaled)),
+            "max": rounded(max(scaled)), "runs": len(values)}
 
 
 def show(s: dict, unit: str) -> str:
