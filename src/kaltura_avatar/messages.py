@@ -32,14 +32,21 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url
 
 
-def is_local(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
+def is_loopback_host(host: str | None) -> bool:
+    """`localhost`, or an IP address in 127.0.0.0/8 or ::1 (brackets allowed), compared exactly,
+    never by prefix (`127.evil.example` is not loopback)."""
+    host = (host or "").strip("[]").lower()
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def is_local(url: str) -> bool:
+    """The URL names this machine."""
+    return is_loopback_host(urlsplit(url).hostname)
 
 
 def unreachable(url: str, *, timeout: float | None, what: str = "") -> str:

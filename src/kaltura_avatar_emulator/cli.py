@@ -11,10 +11,11 @@ from pathlib import Path
 
 from aiohttp import web
 
+from kaltura_avatar.messages import is_loopback_host
+
 from . import __doc__ as PACKAGE_DOC
 from .app import build_app
 from .config import Settings, default_root
-from .security import is_loopback_name
 from .tts import TtsUnavailable, find_espeak
 from .turn import TurnUnavailable
 
@@ -111,7 +112,7 @@ async def serve(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        if not is_loopback_name(settings.host):
+        if not is_loopback_host(settings.host):
             print(exposure_warning(settings), file=sys.stderr, flush=True)
         print(f"Serving on http://{host}:{port}/", flush=True)
         await stop.wait()

@@ -17,11 +17,12 @@ cross-site requests, and the headers every response carries.
 """
 from __future__ import annotations
 
-import ipaddress
 import re
 from urllib.parse import urlsplit
 
 from aiohttp import web
+
+from kaltura_avatar.messages import is_loopback_host
 
 from . import csp
 from .backend import BACKEND_PATHS
@@ -38,17 +39,6 @@ CORS_HEADERS = {
 }
 TEST_PREFIX = "/__test__/"
 _HOST = re.compile(r"(?:\[(?P<v6>[0-9a-fA-F:.]+)\]|(?P<name>[A-Za-z0-9._-]+))(?::\d{1,5})?")
-
-
-def is_loopback_name(host: str | None) -> bool:
-    """`localhost`, or an IP address in 127.0.0.0/8 or ::1 (brackets allowed), compared exactly."""
-    host = (host or "").strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def host_name(value: str | None) -> str | None:
@@ -68,7 +58,7 @@ def allowed_hosts(s: Settings) -> set[str]:
 
 def host_allowed(request: web.Request, s: Settings) -> bool:
     name = host_name(request.headers.get("Host"))
-    return name is not None and (is_loopback_name(name) or name in allowed_hosts(s))
+    return name is not None and (is_loopback_host(name) or name in allowed_hosts(s))
 
 
 def origin_allowed(origin: str | None, request: web.Request, s: Settings) -> bool:
@@ -78,7 +68,7 @@ def origin_allowed(origin: str | None, request: web.Request, s: Settings) -> boo
         return False  # "null" (sandboxed frames, file: pages) included
     normal = f"{parts.scheme}://{parts.netloc}".lower()
     own = f"{request.scheme}://{request.host}".lower()
-    return is_loopback_name(parts.hostname) or normal == own or normal in {o.rstrip("/").lower() for o in s.allow_origins}
+    return is_loopback_host(parts.hostname) or normal == own or normal in {o.rstrip("/").lower() for o in s.allow_origins}
 
 
 def is_restricted(path: str) -> bool:

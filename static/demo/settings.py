@@ -16,9 +16,10 @@ ignored and listed in `PageSettings.ignored`, so the page can say so.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from kaltura_avatar.messages import is_loopback_host
 
 QUERY_KEYS = ("backend", "baseUrl", "sessionEndpoint", "mode", "logLevel")
 URL_KEYS = ("backend", "baseUrl", "sessionEndpoint")
@@ -54,15 +55,7 @@ def catalog_url(base_url: str) -> str:
 def is_loopback(url: str) -> bool:
     """http(s) on `localhost`, 127.0.0.0/8 or [::1], compared as names and addresses, not prefixes."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme not in ("http", "https"):
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return parts.scheme in ("http", "https") and is_loopback_host(parts.hostname)
 
 
 def may_override(url: str, page_origin: str) -> bool:
