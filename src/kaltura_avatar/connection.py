@@ -356,8 +356,9 @@ class MediaSupervisor:
             elif now - progress_at > self._config.media_timeout_s:
                 self._start_recovery("no video frames")
                 continue
-            level = self._levels.level(stats, media.stream, self._audible())
-            self._speech(self._detector.update(now, level, self._levels.hold_s))
+            audible = self._audible()
+            level = self._levels.level(stats, media.stream, audible)
+            self._speech(self._detector.update(now, level, self._levels.hold_s(audible)))
 
     def _speech(self, change: str | None) -> None:
         if change is not None:

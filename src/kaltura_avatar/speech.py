@@ -138,8 +138,8 @@ class LevelSource:
     otherwise (no container, or autoplay muted) a WebAudio meter on the stream measures it.
     One meter per stream: a meter that fails is not tried again for that stream.
 
-    ``hold_s`` is how long the level of the source used last must stay low before speech counts
-    as ended: longer than the pauses between sentences as that source shows them. Chromium's
+    ``hold_s(audible)`` is how long that source's level must stay low before speech counts as
+    ended: longer than the pauses between sentences as that source shows them. Chromium's
     ``audioLevel`` keeps each peak for about 100 ms, so pauses look shorter than they are (the
     longest measured, espeak's "One. Two. Three.", stayed under 0.26 s); the meter reads the
     waveform itself and sees a pause whole (up to about 0.35 s).
@@ -148,15 +148,20 @@ class LevelSource:
     RTP_HOLD_S = 0.35
     METER_HOLD_S = 0.6
 
-    def __init__(self, create_meter: Callable[[Any], AudioMeter], log: SessionLog = DEFAULT_LOG) -> None:
+    def __init__(
+        self, create_meter: Callable[[Any], AudioMeter], log: SessionLog = DEFAULT_LOG,
+        rtp_hold_s: float = RTP_HOLD_S, meter_hold_s: float = METER_HOLD_S,
+    ) -> None:
         self._create_meter = create_meter
         self._log = log
         self._meter: AudioMeter | None = None
         self._stream: Any = None
-        self.hold_s = self.RTP_HOLD_S
+        self.rtp_hold_s, self.meter_hold_s = rtp_hold_s, meter_hold_s
+
+    def hold_s(self, audible: bool) -> float:
+        return self.rtp_hold_s if audible else self.meter_hold_s
 
     def level(self, stats: MediaStats, stream: Any, audible: bool) -> float:
-        self.hold_s = self.RTP_HOLD_S if audible else self.METER_HOLD_S
         if audible:
             return stats.audio_level or 0.0
         if stream is None:

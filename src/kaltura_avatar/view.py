@@ -1,7 +1,8 @@
 """The avatar's ``<video>`` as a session drives it (``AvatarView``): made on the first attach
 (``attach_avatar`` or a ``video_container_id``), given each new stream (a reconnect brings one),
 played with sound (muted when the browser refuses autoplay with sound, and then said so in the
-log), given the captions' cues (``captions.Captions`` drives them), and removed at teardown. The element itself is the platform's ``MediaView``.
+log), given the captions' cues (``captions.Captions`` drives them), and removed at teardown.
+The element itself is the platform's ``MediaView``.
 
 >>> view = AvatarView(platform.create_view, log)   # doctest: +SKIP
 >>> view.attach("avatar-container"); view.show(stream)   # doctest: +SKIP

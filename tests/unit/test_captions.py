@@ -135,7 +135,7 @@ async def speaking_world():
         for name in ("caption", "speakingStart", "speakingEnd"):
             session.on(name, lambda *args, name=name: events.append((name, *args)))
         await session.create_session("avatar-123", None, "avatar-container")
-        session._media._detector.hold_s = 0.05
+        session._media._levels.rtp_hold_s = session._media._levels.meter_hold_s = 0.05
         sessions.append(session)
         return session
 

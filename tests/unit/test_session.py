@@ -270,7 +270,7 @@ async def test_speaking_events_follow_the_audio_level_and_interrupt_ends_them(wo
     session, rec = ready
     level = {"v": 0.0}
     world.peers.level = lambda: level["v"]
-    session._media._detector.hold_s = 0.1
+    session._media._levels.rtp_hold_s = session._media._levels.meter_hold_s = 0.1
     level["v"] = 0.4
     await eventually(lambda: rec.names("speakingStart"))
     level["v"] = 0.0

@@ -83,10 +83,10 @@ def test_the_hold_follows_the_level_source():
 
     page = FakePage(meter_level=lambda: 0.0)
     source = LevelSource(lambda stream: FakeMeter(page, stream))
-    source.level(MediaStats(audio_level=0.3), object(), audible=True)
-    assert source.hold_s == LevelSource.RTP_HOLD_S
+    assert source.level(MediaStats(audio_level=0.3), object(), audible=True) == 0.3
+    assert source.hold_s(audible=True) == LevelSource.RTP_HOLD_S
     source.level(MediaStats(), object(), audible=False)
-    assert source.hold_s == LevelSource.METER_HOLD_S > LevelSource.RTP_HOLD_S
+    assert source.hold_s(audible=False) == LevelSource.METER_HOLD_S > LevelSource.RTP_HOLD_S
 
     def run_with(hold, pause_s):
         detector, events, t = SpeakingDetector(), [], 0.0
