@@ -19,6 +19,11 @@ def test_demo_page_boots_offline_and_shows_versions(guarded_page, emulator):
     # Everything came from the emulator's origin, and the runtime really was fetched there.
     assert any(u.endswith("/static/vendor/pyodide/pyodide.asm.wasm") for u in guarded_page.requests)
     assert any("kaltura_avatar-" in u and u.endswith(".whl") for u in guarded_page.requests)
+    # The runtime files index.html preloads are fetched once: Pyodide's own requests took the
+    # preloaded responses (a preload that does not match its request is fetched twice).
+    preloaded = page.eval_on_selector_all("link[rel=preload], link[rel=modulepreload]", "ls => ls.map(l => l.href)")
+    assert len(preloaded) >= 5
+    assert {url: guarded_page.requests.count(url) for url in preloaded} == {url: 1 for url in preloaded}
     assert guarded_page.off_loopback() == []
     assert guarded_page.unexpected_console_errors() == []
 
