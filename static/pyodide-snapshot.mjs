@@ -6,9 +6,10 @@
 //   interpreter = "./static/pyodide-snapshot.mjs"            # what a PyScript config says
 //
 // - Pyodide comes from ./vendor/pyodide/ next to this file, whatever indexURL the caller passes.
-// - First visit: a normal boot; once the page is idle, a worker starts a fresh interpreter (no
-//   page code ever runs there, so no secret can be in it), imports the standard-library modules
-//   this page uses, and stores the snapshot in Cache Storage under a key made of Pyodide's build
+// - First visit: a normal boot; once the page has started (PyScript's py:all-done, else 5 s after
+//   Python came up) and is idle, a worker starts a fresh interpreter (no page code ever runs
+//   there, so no secret can be in it), imports the standard-library modules the page has
+//   imported by then, and stores the snapshot in Cache Storage under a key made of Pyodide's build
 //   id and the hashes of the lock file and of the SDK wheel (vendor/pyodide/snapshot-key.json,
 //   written by scripts/build_vendor.py), so any upgrade invalidates it.
 // - Later visits: the snapshot is restored, the wheels load meanwhile, `random` is reseeded, and
@@ -24,6 +25,7 @@ const PYODIDE_URL = new URL("./vendor/pyodide/", import.meta.url).href;
 const CACHE_NAME = "pyodide-snapshot";
 const WORKER_NAME = "pyodide-snapshot-maker";
 const MAKE_TIMEOUT_MS = 120_000;
+const STARTED_AFTER_MS = 5_000; // a page that is not PyScript's
 const PREFIX = "[pyodide-snapshot]";
 
 // The standard-library modules the live interpreter has imported (not site-packages, whose
@@ -71,7 +73,7 @@ export async function loadPyodide(options = {}) {
     }
   }
   const pyodide = await loadPyodideFresh(config);
-  whenIdle(() => makeSnapshot(pyodide, store));
+  pageStarted().then(() => whenIdle(() => makeSnapshot(pyodide, store)));
   return pyodide;
 }
 
@@ -108,6 +110,18 @@ async function discard(store) {
   } catch (error) {
     console.warn(`${PREFIX} could not discard the memory snapshot (${error})`);
   }
+}
+
+/** Once the page has started (PyScript's py:all-done, or some seconds after Python came up),
+ * so that the snapshot holds every standard-library module the page's start imported. */
+function pageStarted() {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, STARTED_AFTER_MS);
+    globalThis.addEventListener?.("py:all-done", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
 }
 
 function whenIdle(run) {

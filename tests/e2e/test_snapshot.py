@@ -166,6 +166,25 @@ def test_later_visits_restore_and_draw_fresh_random_numbers(first_visit, snapsho
     assert draws[0][0] != draws[1][0] and draws[0][1] != draws[1][1]
 
 
+def test_a_restore_brings_back_the_standard_library_the_page_imported_as_it_started(browser, emulator):
+    """The snapshot is made once the page has started (for PyScript: py:all-done), so it holds what
+    the demo's start imported, such as zoneinfo (through pydantic): the restored page has it before
+    anything imports it. Site-packages never come back (their files and native code cannot)."""
+    context = browser.new_context()
+    try:
+        with visit(context, emulator.url + "/") as page:
+            page.wait_for_line(SAVED)
+        with visit(context, emulator.url + "/e2e/harness.html") as page:
+            assert len(page.said(RESTORED)) == 1, page.lines
+            found = PyPage(page, emulator).run("""
+                import sys
+                [name in sys.modules for name in ("zoneinfo", "urllib.parse", "pydantic", "kaltura_avatar")]
+            """)
+    finally:
+        context.close()
+    assert found == [True, True, False, False]
+
+
 def test_a_restored_facade_runs_a_session(first_visit, snapshot_context, emulator):
     with visit(snapshot_context, emulator.url + "/e2e/facade.html") as page:
         result = run_facade_session(page.page, emulator.api_base, "your-kaltura-session")
