@@ -10,12 +10,12 @@ error banner follow the SDK's events. The helpers live in static/demo/, one modu
 from __future__ import annotations
 
 import asyncio
+import importlib
 import sys
 import time
 
-from js import Object, URLSearchParams, document, location
+from js import Object, URLSearchParams, document, fetch, location
 from pyodide.ffi import to_js
-from pyodide.http import pyfetch
 from pyscript import when
 
 import kaltura_avatar
@@ -39,9 +39,10 @@ async def page_settings() -> settings.PageSettings:
     """static/config.json (optional), then the query string, over the defaults."""
     config: dict = {}
     try:
-        response = await pyfetch("./static/config.json", cache="no-store")
+        # js.fetch, not pyodide.http: that import can wait until the page is on screen
+        response = await fetch("./static/config.json", to_js({"cache": "no-store"}, dict_converter=Object.fromEntries))
         if response.ok:
-            config = await response.json()
+            config = (await response.json()).to_py()
     except Exception:  # a deployment without config.json still works
         config = {}
     params = URLSearchParams.new(location.search)
@@ -481,6 +482,9 @@ async def main() -> None:
     el("app").hidden = False
     document.body.dataset.ready = "true"
     await demo.load_catalog()
+    # The SDK leaves its pydantic models for the first session: load them now that the page is on
+    # screen, rather than when Connect is pressed.
+    importlib.import_module("kaltura_avatar.config")
 
 
 await main()  # noqa: F704 (PyScript runs the page's script with top-level await)

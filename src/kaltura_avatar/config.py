@@ -1,6 +1,6 @@
 """Configuration and arguments: the pydantic models (``AvatarConfig``, ``RetryConfig``, the
-option and parameter models), camelCase (the seed's) and snake_case keys both, and the checks
-every public method runs on its arguments, all raising ``AvatarError(INVALID_CONFIGURATION)``.
+option and parameter models), camelCase (the seed's) and snake_case keys both, all raising
+``AvatarError(INVALID_CONFIGURATION)``. Imported on first use (``checks`` has the plain checks).
 
 >>> AvatarConfig.parse({"baseUrl": "https://example.test/v1/avatar-session", "logLevel": "debug"}).log_level
 'debug'
@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from .checks import invalid, is_header_safe
 from .errors import AvatarError, AvatarErrorCode
 
 NonEmptyStr = Annotated[str, Field(min_length=1, strict=True)]
@@ -157,18 +158,6 @@ class CreateSessionOptions(_Model):
         return cls.parse({"avatar_id": avatar_id, "voice_id": voice_id, "video_container_id": video_container_id})
 
 
-def is_header_safe(value: str) -> bool:
-    """True for a credential that can travel in an HTTP header: printable ASCII, no spaces."""
-    return value.isascii() and value.isprintable() and not any(c.isspace() for c in value)
-
-
-def check_api_key(api_key: Any) -> str | None:
-    """The KS (or None): a non-empty string that can travel in a header."""
-    if api_key is not None and not is_header_safe(non_empty(api_key, "api_key")):
-        raise invalid("api_key must be printable ASCII without spaces (it is sent in a header)")
-    return api_key
-
-
 class InitSessionParams(_Model):
     session_id: NonEmptyStr
     token: NonEmptyStr
@@ -198,31 +187,3 @@ def init_arguments(session_id: Any, token: Any, video_container_id: Any) -> tupl
         return params, options
     params = InitSessionParams.parse({"session_id": session_id, "token": token})
     return params, InitSessionOptions.parse({"video_container_id": video_container_id})
-
-
-def audio_arguments(turn_id: Any, duration: Any, text: Any) -> tuple[str, float, str | None]:
-    """``say_audio``'s turn id, duration (seconds > 0) and the optional text of its caption."""
-    non_empty(turn_id, "turn_id")
-    if not is_finite_positive(duration):
-        raise invalid("duration must be the audio's length in seconds, a number > 0")
-    return turn_id, float(duration), None if text is None else non_empty(text, "text")
-
-
-def invalid(message: str, **details: Any) -> AvatarError:
-    return AvatarError(AvatarErrorCode.INVALID_CONFIGURATION, message, details or None)
-
-
-def non_empty(value: Any, name: str) -> str:
-    """``value`` if it is a non-blank string, else ``INVALID_CONFIGURATION`` naming ``name``."""
-    if not isinstance(value, str) or not value.strip():
-        raise invalid(f"{name} must be a non-empty string")
-    return value
-
-
-def is_finite_positive(value: Any) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )

@@ -14,10 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import whep
-from .config import AvatarConfig
 from .errors import AvatarError, AvatarErrorCode
 from .log import SessionLog
 from .ports import MediaStats, PeerCallbacks, PeerConnection, Platform
@@ -26,6 +25,9 @@ from .speech import LevelSource, SpeakingDetector
 from .stats import Bitrates, ConnectionStats, connection_stats
 from .states import CONNECTION_TRANSITIONS, ConnectionState, transition
 from .tasks import Tasks
+
+if TYPE_CHECKING:  # annotations only: the pydantic models load on first use
+    from .config import AvatarConfig
 
 C = ConnectionState
 FIRST_FRAME_POLL_S = 0.01  # between getStats polls, unless the peer says a frame was shown

@@ -17,16 +17,18 @@ import asyncio
 import json
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from . import messages
-from .config import RetryConfig
 from .errors import AvatarError, AvatarErrorCode
 from .log import DEFAULT_LOG, SessionLog, add_secret, remove_secret
 from .ports import HttpClient, HttpResponse, TransportError
 from .retry import Retryable, parse_retry_after, with_retries
 from .whep import TurnServer, WhepEndpoint
+
+if TYPE_CHECKING:  # annotations only: the pydantic models load on first use
+    from .config import RetryConfig
 
 CLIENT_ID = "kaltura-avatar-sdk"
 

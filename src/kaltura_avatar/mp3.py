@@ -7,7 +7,7 @@ must (or the data ends there), so random bytes that happen to look like a sync w
 
 from __future__ import annotations
 
-from .config import invalid
+from .checks import invalid
 
 SAMPLE_RATES = {  # version bits -> sample-rate index -> Hz
     0b11: (44100, 48000, 32000),  # MPEG-1

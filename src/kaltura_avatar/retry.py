@@ -5,6 +5,7 @@ raises ``Retryable`` (429, 5xx, network error, timeout) carrying the error to re
 the attempts run out and the server's ``Retry-After``, which is honoured. ``sleep`` is
 injected, so tests run the schedule without waiting.
 
+>>> from kaltura_avatar.config import RetryConfig
 >>> backoff_delays(RetryConfig(initial_delay_ms=500, max_delay_ms=1500), attempts=4)
 [0.5, 1.0, 1.5]
 """
@@ -14,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from .config import RetryConfig
 from .errors import AvatarError
 from .log import DEFAULT_LOG, SessionLog
+
+if TYPE_CHECKING:  # annotations only: the pydantic models load on first use
+    from .config import RetryConfig
 
 T = TypeVar("T")
 RETRY_AFTER_CAP_S = 30.0  # a longer Retry-After is waited as this long

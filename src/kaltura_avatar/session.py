@@ -16,20 +16,10 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .captions import Captions
-from .config import (
-    AvatarConfig,
-    CreateSessionOptions,
-    InitSessionOptions,
-    InitSessionParams,
-    audio_arguments,
-    check_api_key,
-    init_arguments,
-    invalid,
-    non_empty,
-)
+from .checks import audio_arguments, check_api_key, invalid, non_empty
 from .connection import MediaSupervisor
 from .control import ControlClient
 from .errors import AvatarError, AvatarErrorCode
@@ -42,6 +32,9 @@ from .stats import ConnectionStats
 from .states import ENDING, NOT_NOW, SESSION_TRANSITIONS, ConnectionState, SessionState, transition
 from .tasks import Tasks
 from .view import AvatarView
+
+if TYPE_CHECKING:  # the pydantic models load with the first session (config), not at import
+    from .config import AvatarConfig, CreateSessionOptions, InitSessionOptions, InitSessionParams
 
 E = AvatarErrorCode
 S = SessionState
@@ -62,6 +55,8 @@ class KalturaAvatarSession:
     ) -> None:
         if config is None:
             raise invalid("A config with baseUrl (the avatar Control API's URL) is required")
+        from .config import AvatarConfig
+
         self._config: AvatarConfig = AvatarConfig.parse(config)
         self._api_key = check_api_key(api_key)
         self._platform = choose_platform(platform)
@@ -139,6 +134,8 @@ class KalturaAvatarSession:
         "videoContainerId": ...})``.
         """
         self._require(S.IDLE, "create a session")
+        from .config import CreateSessionOptions
+
         options = CreateSessionOptions.from_call(avatar_id, voice_id, video_container_id)
         if not self._api_key:
             raise invalid("create_session() needs a Kaltura Session (KS): pass it as api_key, or have "
@@ -155,6 +152,8 @@ class KalturaAvatarSession:
         """Connect to a session your backend created. Also accepts the seed's shape:
         ``init_session({"sessionId": ..., "token": ...}, {"videoContainerId": ...})``."""
         self._require(S.IDLE, "init a session")
+        from .config import init_arguments
+
         params, options = init_arguments(session_id, token, video_container_id)
         await self._start(options.video_container_id, self._init_and_connect(params))
 

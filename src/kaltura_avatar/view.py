@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from .config import non_empty
+from .checks import non_empty
 from .log import SessionLog
 from .ports import MediaView
 

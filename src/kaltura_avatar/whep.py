@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from dataclasses import dataclass
 
 from . import messages
-from .config import RetryConfig
 from .errors import AvatarError, AvatarErrorCode
 from .log import DEFAULT_LOG, SessionLog
 from .ports import HttpClient, TransportError
 from .retry import Retryable, parse_retry_after, with_retries
+
+if TYPE_CHECKING:  # annotations only: the pydantic models load on first use
+    from .config import RetryConfig
 
 SDP = "application/sdp"
 SDPFRAG = "application/trickle-ice-sdpfrag"

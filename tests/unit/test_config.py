@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 
 from fakes import BASE, FAST, KS, make_world
@@ -137,3 +140,17 @@ async def test_a_token_that_cannot_be_a_header_is_invalid_configuration(token):
         await session.init_session("sess-1", token)
     invalid(excinfo)
     assert token not in str(excinfo.value) and session.get_session_state() == "IDLE"
+
+
+def test_importing_the_sdk_leaves_pydantic_for_the_first_session():
+    """`import kaltura_avatar` does not import pydantic (a page's boot spends that time later):
+    the models load when a session is made or one is named."""
+    probe = """
+import sys, kaltura_avatar
+from kaltura_avatar import KalturaAvatarSession, SessionState, AvatarError
+light = "pydantic" not in sys.modules and "kaltura_avatar.config" not in sys.modules
+from kaltura_avatar import RetryConfig
+print(light, "pydantic" in sys.modules, RetryConfig().max_attempts, hasattr(kaltura_avatar, "NoSuchName"))
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "True", "3", "False"]
