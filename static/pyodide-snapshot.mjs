@@ -28,18 +28,19 @@ const MAKE_TIMEOUT_MS = 120_000;
 const STARTED_AFTER_MS = 5_000; // a page that is not PyScript's
 const PREFIX = "[pyodide-snapshot]";
 
-// The standard-library modules the live interpreter has imported (not site-packages, whose
-// files a snapshot cannot keep, nor native extensions loaded from packages).
+// The standard-library modules the live interpreter has imported, in the order it imported them
+// (not site-packages, whose files a snapshot cannot keep, nor native extensions loaded from
+// packages). When they do not all fit, the snapshot keeps the first ones.
 const STDLIB_MODULES = `
 import json, os, sys
 stdlib = os.path.dirname(os.__file__) + "/"
-json.dumps(sorted(
+json.dumps([
     name for name, module in list(sys.modules.items())
     if name != "__main__" and (
         (getattr(module, "__file__", None) is None and name in sys.builtin_module_names)
         or (isinstance(getattr(module, "__file__", None), str) and module.__file__.startswith(stdlib)
             and "/site-packages/" not in module.__file__))
-))`;
+])`;
 
 /** Pyodide's loadPyodide (same options), restoring from or making a memory snapshot. */
 export async function loadPyodide(options = {}) {
@@ -131,8 +132,6 @@ function whenIdle(run) {
 
 /** Make the snapshot in a worker (off the page's thread) and store it; failures only warn. */
 async function makeSnapshot(pyodide, store) {
-  let worker = null;
-  let timer = null;
   try {
     const scope = pyodide.globals.get("dict")(); // not the page's own globals
     let modules;
@@ -141,52 +140,68 @@ async function makeSnapshot(pyodide, store) {
     } finally {
       scope.destroy();
     }
-    worker = new Worker(import.meta.url, { type: "module", name: WORKER_NAME });
-    const result = await new Promise((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`no snapshot after ${MAKE_TIMEOUT_MS / 1000} s`)), MAKE_TIMEOUT_MS);
-      worker.onmessage = ({ data }) => (data.ok ? resolve(data) : reject(new Error(data.error)));
-      worker.onerror = (event) => reject(new Error(event.message || "the snapshot worker failed to start"));
-      worker.postMessage({ modules, url: store.url });
-    });
+    let result = await inWorker({ modules, url: store.url });
+    const cut = result.fits > 0 ? ` (${result.why}: the rest stay out)` : "";
+    if (cut) result = await inWorker({ modules: modules.slice(0, result.fits), url: store.url });
+    if (result.fits !== undefined) throw new Error(result.why);
     console.info(`${PREFIX} memory snapshot saved for the next visit ` +
-      `(${(result.bytes / 2 ** 20).toFixed(1)} MiB, ${result.modules} modules, made in ${result.ms} ms)`);
+      `(${(result.bytes / 2 ** 20).toFixed(1)} MiB, ${result.modules} of the page's ${modules.length} ` +
+      `standard-library modules${cut}, made in ${result.ms} ms)`);
   } catch (error) {
     console.warn(`${PREFIX} could not make a memory snapshot (${error}); the next visit boots normally`);
     await discard(store);
+  }
+}
+
+/** One run of the snapshot worker: its answer, or its error, or a timeout. */
+async function inWorker(message) {
+  const worker = new Worker(import.meta.url, { type: "module", name: WORKER_NAME });
+  let timer = null;
+  try {
+    return await new Promise((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`no snapshot after ${MAKE_TIMEOUT_MS / 1000} s`)), MAKE_TIMEOUT_MS);
+      worker.onmessage = ({ data }) => (data.error ? reject(new Error(data.error)) : resolve(data));
+      worker.onerror = (event) => reject(new Error(event.message || "the snapshot worker failed to start"));
+      worker.postMessage(message);
+    });
   } finally {
     clearTimeout(timer);
-    worker?.terminate();
+    worker.terminate();
   }
 }
 
 // --- inside the worker ----------------------------------------------------------------------
 
+/** A fresh interpreter, the modules imported one by one, the snapshot stored: {bytes, modules, ms}.
+ * A restore cannot grow the heap past its built-in size (pyodide issue 6254), so if a module
+ * grows it the answer is {fits, why}: how many modules came before it (the page tries again with
+ * those). */
 async function makeInWorker({ modules, url }) {
   const started = performance.now();
   const pyodide = await loadPyodideFresh({ indexURL: PYODIDE_URL, _makeSnapshot: true });
   const heap = () => pyodide._module?.HEAP8?.length;
   const initialHeap = heap();
-  // A JSON literal, not a JS object: nothing of JS may stay referenced from Python in a snapshot.
-  const imported = pyodide.runPython(`
-import importlib as _importlib, json as _json
-_done = 0
-for _name in _json.loads(${JSON.stringify(JSON.stringify(modules))}):
-    try:
-        _importlib.import_module(_name)
-        _done += 1
-    except Exception:  # not available in a fresh interpreter, or not in a worker: imported later
-        pass
-_result = _done
-del _importlib, _json, _done, _name
-_result`);
-  pyodide.runPython("del _result");
-  // A restore cannot grow the heap past its built-in size (pyodide issue 6254): such a snapshot
-  // would fail on every visit, so none is made.
-  if (heap() !== initialHeap) throw new Error(`the heap grew from ${initialHeap} to ${heap()} bytes`);
+  let imported = 0;
+  for (const [index, name] of modules.entries()) {
+    // A JSON literal, not a JS object: nothing of JS may stay referenced from Python in a snapshot.
+    imported += pyodide.runPython(`
+import importlib as _importlib
+try:
+    _importlib.import_module(${JSON.stringify(name)})
+    _done = 1
+except Exception:  # not available in a fresh interpreter, or not in a worker: imported later
+    _done = 0
+del _importlib
+_done`);
+    if (heap() !== initialHeap) {
+      return { fits: index, why: `importing ${name} grew the heap from ${initialHeap} to ${heap()} bytes` };
+    }
+  }
+  pyodide.runPython("globals().pop('_done', None)");
   const bytes = pyodide.makeMemorySnapshot();
   const cache = await caches.open(CACHE_NAME);
   await cache.put(url, new Response(bytes, { headers: { "Content-Type": "application/octet-stream" } }));
-  return { ok: true, bytes: bytes.length, modules: imported, ms: Math.round(performance.now() - started) };
+  return { bytes: bytes.length, modules: imported, ms: Math.round(performance.now() - started) };
 }
 
 if (globalThis.WorkerGlobalScope && globalThis.name === WORKER_NAME) {
@@ -194,7 +209,7 @@ if (globalThis.WorkerGlobalScope && globalThis.name === WORKER_NAME) {
     try {
       postMessage(await makeInWorker(data));
     } catch (error) {
-      postMessage({ ok: false, error: String(error?.message ?? error) });
+      postMessage({ error: String(error?.message ?? error) });
     }
   };
 }

@@ -10,6 +10,7 @@ both off switches leave the snapshot alone.
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -183,6 +184,24 @@ def test_a_restore_brings_back_the_standard_library_the_page_imported_as_it_star
     finally:
         context.close()
     assert found == [True, True, False, False]
+
+
+def test_a_page_with_more_standard_library_than_fits_keeps_what_fits(browser, emulator):
+    """A restore cannot grow the heap (pyodide issue 6254): the worker stops at the module that
+    would grow it and the page makes the snapshot again with the modules before it."""
+    context = browser.new_context()
+    try:
+        with visit(context, emulator.url + "/e2e/stdlib-heavy.html") as page:
+            page.wait_for_line(SAVED)
+            [line] = page.said(SAVED)
+        kept, total = map(int, re.search(r"(\d+) of the page's (\d+) standard-library modules", line).groups())
+        assert "grew the heap" in line and "the rest stay out" in line, line
+        assert 100 < kept < total
+        with visit(context, emulator.url + "/e2e/harness.html") as page:
+            assert len(page.said(RESTORED)) == 1, page.lines
+            assert PyPage(page, emulator).run("import zipfile, json; 1 + 1") == 2
+    finally:
+        context.close()
 
 
 def test_a_restored_facade_runs_a_session(first_visit, snapshot_context, emulator):
