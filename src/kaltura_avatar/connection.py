@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # annotations only: the pydantic models load on first use
 
 C = ConnectionState
 FIRST_FRAME_POLL_S = 0.01  # between getStats polls, unless the peer says a frame was shown
+ENDING_POLL_S = 0.05  # between getStats polls while a pause is timed (stats_interval_s otherwise)
 
 
 class MediaConnection:
@@ -337,7 +338,10 @@ class MediaSupervisor:
         progress_at = clock()
         watched: MediaConnection | None = None
         while True:
-            await self._platform.sleep(self._config.stats_interval_s)
+            interval = self._config.stats_interval_s
+            if self._detector.ending:  # timing a pause: a finer clock ends speech closer to its hold
+                interval = min(interval, ENDING_POLL_S)
+            await self._platform.sleep(interval)
             media = self.current
             if media is None or self.state is not C.CONNECTED or media is not watched:
                 # a new connection (a recovery can be quicker than one poll) starts its own count

@@ -121,6 +121,11 @@ class SpeakingDetector:
             return "end"
         return None
 
+    @property
+    def ending(self) -> bool:
+        """Speaking, and the level has been low since some sample: a pause or the end."""
+        return self.speaking and self._quiet_since is not None
+
     def interrupt(self) -> str | None:
         """Speech was cut: ``"end"`` if it was speaking."""
         self._need_silence, self._settle_until = True, None
@@ -141,11 +146,12 @@ class LevelSource:
     ``hold_s(audible)`` is how long that source's level must stay low before speech counts as
     ended: longer than the pauses between sentences as that source shows them. Chromium's
     ``audioLevel`` keeps each peak for about 100 ms, so pauses look shorter than they are (the
-    longest measured, espeak's "One. Two. Three.", stayed under 0.26 s); the meter reads the
-    waveform itself and sees a pause whole (up to about 0.35 s).
+    longest measured, espeak's "One. Two. Three.", stayed under 0.26 s; the monitor times a
+    pause on a 50 ms clock, so 0.3 s is a margin of 40 ms and more); the meter reads the waveform
+    itself and sees a pause whole (up to about 0.35 s).
     """
 
-    RTP_HOLD_S = 0.35
+    RTP_HOLD_S = 0.3
     METER_HOLD_S = 0.6
 
     def __init__(

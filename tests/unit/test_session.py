@@ -285,6 +285,33 @@ async def test_speaking_events_follow_the_audio_level_and_interrupt_ends_them(wo
     assert len(rec.names("speakingStart")) == 2
 
 
+async def test_a_pause_is_timed_on_a_finer_clock_than_the_stats(world):
+    """While the level is low after speech, stats are polled every ENDING_POLL_S, so speakingEnd
+    comes about one hold after the first quiet sample, not a whole stats interval later."""
+    from kaltura_avatar.connection import ENDING_POLL_S
+
+    session, rec = new_session(world, statsIntervalS=1.0)
+    await session.create_session("avatar-123", "voice-456", "avatar-container")
+    session._media._levels.rtp_hold_s = 0.1
+    loop = asyncio.get_running_loop()
+    quiet_polls: list[float] = []
+    level = {"v": 0.4}
+
+    def sample() -> float:
+        if level["v"] == 0.0:
+            quiet_polls.append(loop.time())
+        return level["v"]
+
+    world.peers.level = sample
+    await eventually(lambda: rec.names("speakingStart"), timeout=5)
+    level["v"] = 0.0
+    await eventually(lambda: rec.names("speakingEnd"), timeout=5)
+    ended = loop.time()
+    assert ended - quiet_polls[0] < 0.1 + 5 * ENDING_POLL_S < 1.0  # the stats interval would be >= 1 s
+    assert len(quiet_polls) >= 3
+    await session.end_session()
+
+
 async def test_without_an_audible_view_the_level_comes_from_the_meter(world):
     session, rec = new_session(world)
     await session.create_session("avatar-123")  # no container: nothing renders the audio

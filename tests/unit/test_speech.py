@@ -102,6 +102,15 @@ def test_the_hold_follows_the_level_source():
     assert rtp_end < meter_end and rtp_end - (0.6 + 0.2 + 0.6 - 0.05) <= LevelSource.RTP_HOLD_S + 0.06
 
 
+def test_ending_is_true_while_a_pause_is_timed():
+    detector = SpeakingDetector(hold_s=0.25)
+    seen = []
+    for t, level in enumerate([0.0, 0.5, 0.5, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0]):
+        detector.update(t * 0.1, level)
+        seen.append(detector.ending)
+    assert seen == [False, False, False, True, True, False, True, True, True, False, False]
+
+
 def test_noise_below_the_start_level_never_starts():
     assert run([0.01, 0.019, 0.015, 0.0] * 20) == []
 
