@@ -2,14 +2,15 @@
 
     .venv/bin/python bench/bench_boot.py [--runs 5]
 
-Each run starts browsers on new on-disk profiles (empty HTTP cache, Cache Storage and compiled-code
-cache, as a first-time visitor's browser) and measures, by the page's own clock from navigation: the bare Pyodide page (the baseline: the same Pyodide, no PyScript, no packages),
+Each run starts browsers on new on-disk profiles (empty HTTP cache, Cache Storage and
+compiled-code cache, as a first-time visitor's browser) and measures, by the page's own clock from
+navigation: the bare Pyodide page (the baseline: the same Pyodide, no PyScript, no packages),
 cold and warm; the demo until Connect is enabled, cold (the first visit, which then stores the
 memory snapshot), warm (restored from it) and warm without it (Cache Storage hidden: the boot
 before the snapshot); the seed's Pattern 1 through the facade until its first avatar frame, warm,
-with and without the snapshot; the warm demo again in an incognito context; and where a boot's time goes (bench/pages/phases.html). It also
-counts the bytes a cold load of the demo moves: raw, gzip -9, brotli 11, and what the emulator
-sent. Writes bench/results/boot.json (see bench/report.py).
+with and without the snapshot; the warm demo again in an incognito context; and where a boot's
+time goes (bench/pages/phases.html). It also counts the bytes a cold load of the demo moves:
+raw, gzip -9, brotli 11, and what the emulator sent. Writes bench/results/boot.json (see bench/report.py).
 """
 from __future__ import annotations
 
@@ -62,10 +63,10 @@ def measure(playwright, browser, base: str, runs: int) -> dict[str, list]:
     def add(name: str, value) -> None:
         times.setdefault(name, []).append(value)
 
-    def demo_cold_then_warm(context, suffix: str = "") -> None:
+    def demo_cold_then_warm(context, suffix: str = "", count_bytes: bool = False) -> None:
         elapsed, page = visit(context, base + "/", CONNECT, keep=True)
         add("demo cold" + suffix, elapsed)
-        if run == 0 and not suffix:
+        if count_bytes:
             add("bytes", cold_load_bytes(page, base))
         wait_for_snapshot(page)
         page.close()
@@ -78,7 +79,7 @@ def measure(playwright, browser, base: str, runs: int) -> dict[str, list]:
             add("bare cold", visit(context, base + "/bench/bare.html")[0])
             add("bare warm", visit(context, base + "/bench/bare.html")[0])
         with profile(playwright) as context:
-            demo_cold_then_warm(context)
+            demo_cold_then_warm(context, count_bytes=run == 0)
             elapsed, page = visit(context, base + "/bench/facade.html", keep=True)
             page.evaluate("window.benchSession.endSession()")
             page.close()
