@@ -5,8 +5,10 @@ recovery that replaces a lost connection with fresh WHEP negotiations and backof
 is the one owner of replacing a connection. ``get_stats()`` reads the current connection's stats
 (``stats.ConnectionStats``), bitrates over the readings the monitor takes.
 
-A ``MediaConnection`` creates the peer connection, posts the offer at once, applies the answer,
-trickles candidates, waits for the first decoded frame, and tears down (close, WHEP DELETE).
+A ``MediaConnection`` creates the peer connection and its offer (for the first connection while
+the session is created and its media located: that needs no endpoint), then with the endpoint
+sets the ICE servers, posts the offer at once, applies the answer, trickles candidates, waits for
+the first decoded frame, and tears down (close, WHEP DELETE).
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ class MediaConnection:
     def __init__(
         self,
         platform: Platform,
-        endpoint: whep.WhepEndpoint,
         config: AvatarConfig,
         log: SessionLog,
         *,
@@ -49,7 +50,6 @@ class MediaConnection:
         whep_attempts: int | None = None,
     ) -> None:
         self._platform = platform
-        self._endpoint = endpoint
         self._config = config
         self._log = log
         self._on_state = on_state
@@ -62,16 +62,31 @@ class MediaConnection:
         self._trickler = whep.Trickler()
         self._frame_shown = asyncio.Event()
         self._trickle_task: asyncio.Task | None = None
+        self._offer: asyncio.Task | None = None  # the peer connection and its offer, once prepared
         self._closed = False
 
-    async def open(self) -> float:
-        """Negotiate and wait for the first decoded frame; return the seconds it took.
-        Raises ``MediaError``; the caller closes on failure."""
+    def prepare(self) -> None:
+        """Start making the peer connection and its offer, which need no endpoint: a session
+        does it while its media is being located. Idempotent; ``open`` does it if nobody did."""
+        if self._offer is None and not self._closed:
+            self._offer = asyncio.ensure_future(self._make_offer())
+
+    async def _make_offer(self) -> None:
+        self.pc = self._platform.create_peer(
+            callbacks=PeerCallbacks(self._trickler.add, self._state_changed, self._stream_arrived, self._frame_shown.set),
+        )
+        await self.pc.create_offer()
+
+    async def open(self, endpoint: whep.WhepEndpoint) -> float:
+        """Negotiate with ``endpoint`` and wait for the first decoded frame; return the seconds it
+        took. Raises ``MediaError``; the caller closes on failure."""
         started = self._platform.clock()
         timeout = self._config.connect_timeout_s
+        self.prepare()
         try:
             async with asyncio.timeout(timeout):
-                await self._negotiate()
+                await self._offer
+                await self._negotiate(endpoint)
                 await self._first_frame()
         except TimeoutError:
             raise whep.MediaError(
@@ -89,17 +104,14 @@ class MediaConnection:
             ) from None
         return self._platform.clock() - started
 
-    async def _negotiate(self) -> None:
+    async def _negotiate(self, endpoint: whep.WhepEndpoint) -> None:
         config = self._config
-        self.pc = self._platform.create_peer(
-            ice_servers=whep.ice_servers(self._endpoint.turn),
-            ice_transport_policy=config.ice_transport_policy,
-            callbacks=PeerCallbacks(self._trickler.add, self._state_changed, self._stream_arrived, self._frame_shown.set),
+        offer = await self.pc.start(
+            ice_servers=whep.ice_servers(endpoint.turn), ice_transport_policy=config.ice_transport_policy
         )
-        offer = await self.pc.create_offer()
         answer, self.resource = await whep.negotiate(
             self._platform.http,
-            self._endpoint.whep_url,
+            endpoint.whep_url,
             offer,
             config.retry_config,
             timeout=config.request_timeout_s,
@@ -126,7 +138,8 @@ class MediaConnection:
                     await self._frame_shown.wait()
 
     async def stats(self) -> MediaStats:
-        return await self.pc.stats() if self.pc is not None and not self._closed else MediaStats()
+        """The peer connection's stats once negotiated (before: nothing is known)."""
+        return await self.pc.stats() if self.resource is not None and not self._closed else MediaStats()
 
     def _state_changed(self, state: str) -> None:
         if self._closed:
@@ -160,6 +173,10 @@ class MediaConnection:
         if self._closed:
             return True
         self._closed = True
+        if self._offer is not None and not self._offer.done():
+            self._offer.cancel()
+        elif self._offer is not None and not self._offer.cancelled():
+            self._offer.exception()  # retrieved: open() reported it, or nobody needs it now
         if self._trickle_task is not None:
             self._trickle_task.cancel()
         if self.pc is not None:
@@ -212,11 +229,18 @@ class MediaSupervisor:
         """The session's startup began: time to first frame counts from now."""
         self._started_at = self._platform.clock()
 
+    def prepare(self) -> None:
+        """Make the first connection's peer connection and offer now, while the session is
+        created and its media located (``connect`` uses them); idempotent."""
+        if self.current is None:
+            self.current = self._new_connection()
+        self.current.prepare()
+
     async def connect(self, endpoint: whep.WhepEndpoint) -> None:
         """The first connection (CONNECTING -> CONNECTED); raises ``MediaError``."""
         self._endpoint = endpoint
         self.set_state(C.CONNECTING)
-        await self._open()
+        await self._open(self.current)
         if self._started_at is not None:
             self._first_frame_s = self._platform.clock() - self._started_at
         self.set_state(C.CONNECTED)
@@ -263,14 +287,18 @@ class MediaSupervisor:
         self._bitrates.clear()
 
     # --- connections --------------------------------------------------------------------
-    async def _open(self, whep_attempts: int | None = None) -> None:
-        media = MediaConnection(
-            self._platform, self._endpoint, self._config, self._log,
+    def _new_connection(self, whep_attempts: int | None = None) -> MediaConnection:
+        return MediaConnection(
+            self._platform, self._config, self._log,
             on_state=self._media_state, on_stream=self._media_stream, whep_attempts=whep_attempts,
         )
+
+    async def _open(self, media: MediaConnection | None = None, whep_attempts: int | None = None) -> None:
+        """Open ``media`` (the prepared one) or a new connection, as the current one."""
+        media = media or self._new_connection(whep_attempts)
         self.current = media
         try:
-            self.connect_time_s = await media.open()
+            self.connect_time_s = await media.open(self._endpoint)
         except BaseException:
             self.current = None
             await media.close()

@@ -74,8 +74,15 @@ class MediaStats:
 
 
 class PeerConnection(Protocol):
-    async def create_offer(self) -> str:
-        """``createOffer`` + ``setLocalDescription``; return the offer SDP (no gathering wait)."""
+    """Made before the ICE servers are known (they come with the media's location), so the offer
+    is ready by then: ``create_offer`` makes it, ``start`` applies it with the servers."""
+
+    async def create_offer(self) -> None:
+        """``createOffer``: the offer is kept, not applied (nothing is gathered yet)."""
+
+    async def start(self, *, ice_servers: list[dict[str, Any]], ice_transport_policy: str) -> str:
+        """``setConfiguration`` with the ICE servers and policy, then ``setLocalDescription`` with
+        the offer (gathering begins); return the offer SDP (no gathering wait)."""
 
     async def set_answer(self, sdp: str) -> None: ...
 
@@ -98,10 +105,8 @@ class PeerCallbacks:
 
 
 class PeerConnectionFactory(Protocol):
-    def __call__(
-        self, *, ice_servers: list[dict[str, Any]], ice_transport_policy: str, callbacks: PeerCallbacks
-    ) -> PeerConnection:
-        """A recvonly (video + audio, max-bundle) peer connection."""
+    def __call__(self, *, callbacks: PeerCallbacks) -> PeerConnection:
+        """A recvonly (video + audio, max-bundle) peer connection, no ICE servers yet."""
 
 
 class MediaView(Protocol):

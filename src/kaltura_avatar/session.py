@@ -193,6 +193,7 @@ class KalturaAvatarSession:
         self._create_call = asyncio.ensure_future(
             self._control.create(self._api_key, options.avatar_id, options.voice_id)
         )
+        self._media.prepare()  # after the create request is on its way: the offer is made meanwhile
         session_id, token = await asyncio.shield(self._create_call)
         self._create_call = None
         self._control.adopt(session_id, token)
@@ -205,6 +206,7 @@ class KalturaAvatarSession:
         await self._connect_first()
 
     async def _connect_first(self) -> None:
+        self._media.prepare()  # runs once init-client's request is sent (if not made already)
         endpoint = await self._control.init_client()
         await self._media.connect(endpoint)
         await self._view.started(PLAY_WAIT_S)  # so is_muted() is known at READY

@@ -92,6 +92,8 @@ class FakeHttp:
             reply = reply(req)
             if asyncio.iscoroutine(reply):
                 reply = await reply
+        if reply is None:  # hang() without an answer of its own: the backend's
+            reply = self.default(req)
         if isinstance(reply, Exception):
             raise reply
         return reply
@@ -131,10 +133,10 @@ def transport_error(timeout: bool = False) -> TransportError:
 class FakePeer:
     """Connects when the answer is set: state ``connected``, a stream, frames that keep coming."""
 
-    def __init__(self, factory: FakePeerFactory, ice_servers, ice_transport_policy, callbacks: PeerCallbacks):
+    def __init__(self, factory: FakePeerFactory, callbacks: PeerCallbacks):
         self.factory = factory
-        self.ice_servers = ice_servers
-        self.policy = ice_transport_policy
+        self.ice_servers = self.policy = None  # set by start()
+        self.offered = False
         self.callbacks = callbacks
         self.closed = False
         self.frames = 0
@@ -142,7 +144,12 @@ class FakePeer:
         self.stream = object()
         self.lag = factory.stats_lag
 
-    async def create_offer(self) -> str:
+    async def create_offer(self) -> None:
+        self.offered = True
+
+    async def start(self, *, ice_servers, ice_transport_policy) -> str:
+        assert self.offered, "start() before create_offer()"
+        self.ice_servers, self.policy = ice_servers, ice_transport_policy
         return OFFER
 
     async def set_answer(self, sdp: str) -> None:
@@ -188,8 +195,8 @@ class FakePeerFactory:
         self.level: Callable[[], float] = lambda: 0.0
         self.more_stats: Callable[[FakePeer], dict] = lambda peer: {}  # other MediaStats fields
 
-    def __call__(self, *, ice_servers, ice_transport_policy, callbacks) -> FakePeer:
-        peer = FakePeer(self, ice_servers, ice_transport_policy, callbacks)
+    def __call__(self, *, callbacks) -> FakePeer:
+        peer = FakePeer(self, callbacks)
         self.peers.append(peer)
         return peer
 

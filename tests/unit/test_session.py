@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from fakes import (FAST, KS, TOKEN, FakeBlob, eventually, hang, id3_tag, make_world, mp3_frame, ok,
-                   status, transport_error)
+from fakes import (FAST, KS, TOKEN, FakeBlob, FakePeer, eventually, hang, id3_tag, make_world, mp3_frame,
+                   ok, status, transport_error)
 from kaltura_avatar import AvatarError, AvatarErrorCode, KalturaAvatarSession
 from kaltura_avatar.log import redact
 
@@ -89,6 +89,24 @@ async def test_init_session_backend_created_flow_needs_no_api_key(world):
     await session.say_text("Hello from backend-created session!", "turn-1", True)
     await session.end_session()
     assert rec.events == CREATED + ENDED
+
+
+@pytest.mark.parametrize("backend_created", [False, True])
+async def test_the_offer_is_made_while_the_session_is_located_and_gets_its_ice_servers_after(world, backend_created):
+    session, _ = new_session(world, api_key=None if backend_created else KS)
+    first = "init-client" if backend_created else "create"
+    world.http.queue(first, hang(0.1))
+    starting = asyncio.ensure_future(
+        session.init_session("sess-1", TOKEN) if backend_created else session.create_session("avatar-123")
+    )
+    await eventually(lambda: world.peers.peers and world.peers.last.offered)
+    assert world.http.routes() == [first]  # the request went first; the offer is made while it is answered
+    assert world.peers.last.ice_servers is None  # no gathering yet: the TURN server is not known
+    await starting
+    (peer,) = world.peers.peers
+    assert peer.ice_servers[0]["urls"][0] == "turn:turn.test:80?transport=udp" and peer.policy == "all"
+    await session.end_session()
+    assert_released(world, session)
 
 
 async def test_keyword_and_positional_forms(world):
@@ -435,17 +453,25 @@ async def test_no_first_frame_within_the_connect_timeout(world):
     assert {"whep-delete", "end"} <= set(world.http.routes())
 
 
-async def test_a_browser_refusal_while_connecting_is_rtc_connection_failed(world):
+@pytest.mark.parametrize("at", ["making the peer connection", "setting its ICE servers"])
+async def test_a_browser_refusal_while_connecting_is_rtc_connection_failed(world, monkeypatch, at):
     session, _ = new_session(world)
 
-    def refuse(**kwargs):
+    def refuse(*args, **kwargs):
         raise ValueError("SyntaxError: bad ICE server URL")
 
-    world.platform.create_peer = refuse
+    async def refuse_later(*args, **kwargs):
+        refuse()
+
+    if at == "making the peer connection":  # while the session is being created
+        world.platform.create_peer = refuse
+    else:
+        monkeypatch.setattr(FakePeer, "start", refuse_later)
     with pytest.raises(AvatarError) as excinfo:
         await session.create_session("avatar-123")
     assert excinfo.value.code is E.RTC_CONNECTION_FAILED and "bad ICE server URL" in excinfo.value.message
     assert session.get_session_state() == "ERROR" and world.http.routes()[-1] == "end"
+    assert_released(world, session)
 
 
 async def test_ice_failure_while_connecting_fails_fast(world):

@@ -11,8 +11,13 @@ The first frame is seen by a probe: a detached, muted ``<video>`` on the video t
 ``getStats()`` for about 50 ms, so the counters show it up to that much later). The probe lets go
 of the track once it fired; in a hidden tab it may never fire, and the core polls stats as well.
 
->>> pc = BrowserPeerConnection(ice_servers=[], ice_transport_policy="all", callbacks=callbacks)  # doctest: +SKIP
->>> offer_sdp = await pc.create_offer()                                                        # doctest: +SKIP
+It is made, and its offer created, before the ICE servers are known (they come with the media's
+location); ``start`` sets them with ``setConfiguration``, which may change the servers and the
+transport policy until gathering begins at ``setLocalDescription``.
+
+>>> pc = BrowserPeerConnection(callbacks=callbacks)                                     # doctest: +SKIP
+>>> await pc.create_offer()                                                             # doctest: +SKIP
+>>> offer_sdp = await pc.start(ice_servers=servers, ice_transport_policy="all")         # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -23,31 +28,34 @@ from ..ports import MediaStats, PeerCallbacks
 from .interop import Proxies, ignore_rejection, js, js_object, jsnull, number
 
 HANDLERS = ("onicecandidate", "onconnectionstatechange", "ontrack")
+BUNDLE = "max-bundle"  # setConfiguration must repeat it: a different bundlePolicy is refused
 
 
 class BrowserPeerConnection:
     """A recvonly (video + audio) ``RTCPeerConnection`` with max-bundle."""
 
-    def __init__(
-        self, *, ice_servers: list[dict[str, Any]], ice_transport_policy: str, callbacks: PeerCallbacks
-    ) -> None:
+    def __init__(self, *, callbacks: PeerCallbacks) -> None:
         self._callbacks = callbacks
         self._proxies = Proxies()
         self._stream: Any = None
         self._probe: Any = None  # the first-frame <video>, until it fired
         self._probe_handle: Any = None
-        self._pc = js.RTCPeerConnection.new(
-            js_object({"iceServers": ice_servers, "iceTransportPolicy": ice_transport_policy, "bundlePolicy": "max-bundle"})
-        )
+        self._offer: Any = None
+        self._pc = js.RTCPeerConnection.new(js_object({"bundlePolicy": BUNDLE}))
         for kind in ("video", "audio"):
             self._pc.addTransceiver(kind, js_object({"direction": "recvonly"}))
         self._pc.onicecandidate = self._proxies.create(self._on_candidate)
         self._pc.onconnectionstatechange = self._proxies.create(self._on_state)
         self._pc.ontrack = self._proxies.create(self._on_track)
 
-    async def create_offer(self) -> str:
-        offer = await self._pc.createOffer()
-        await self._pc.setLocalDescription(offer)
+    async def create_offer(self) -> None:
+        self._offer = await self._pc.createOffer()
+
+    async def start(self, *, ice_servers: list[dict[str, Any]], ice_transport_policy: str) -> str:
+        self._pc.setConfiguration(
+            js_object({"iceServers": ice_servers, "iceTransportPolicy": ice_transport_policy, "bundlePolicy": BUNDLE})
+        )
+        await self._pc.setLocalDescription(self._offer)
         return str(self._pc.localDescription.sdp)
 
     async def set_answer(self, sdp: str) -> None:
@@ -127,6 +135,7 @@ class BrowserPeerConnection:
             setattr(self._pc, handler, jsnull)
         self._stop_probe()
         self._pc.close()
+        self._offer = None
         self._proxies.destroy_all()
 
 
