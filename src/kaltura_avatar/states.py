@@ -65,5 +65,5 @@ def transition(table: dict, current: StrEnum, new: StrEnum, event: str, log: log
     if new not in table[current]:
         log.error("Ignored %s %s -> %s (not allowed)", event, current.value, new.value)
         return False
-    log.info("%s: %s -> %s", event, current.value, new.value)
+    log.debug("%s: %s -> %s", event, current.value, new.value)  # at debug: the events say it too
     return True
