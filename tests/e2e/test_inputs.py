@@ -21,7 +21,7 @@ import wave
 
 import pytest
 
-from sdk_support import active_sessions, prelude, server_routes
+from sdk_support import active_sessions, poll, prelude, server_routes
 
 KEEP_ALIVE_S = 10.0  # the default keep_alive_interval_s
 OBSERVED_S = 25.0
@@ -269,9 +269,12 @@ def test_each_call_in_each_state_where_it_cannot_run_is_invalid_state_and_sends_
     """)
     harness.emulator.fault("init-client", hang=10, status=504)  # CREATING until it is ended
     harness.emulator.call("DELETE", "/__test__/requests")
-    result = harness.run("""
+    harness.run("""
         creating = asyncio.ensure_future(sessions["CREATING"].create_session("avatar-123"))
         await until(lambda: sessions["CREATING"].get_session_state() == "CREATING")
+    """)
+    poll(lambda: "init-client" in server_routes(harness.emulator))  # created; its init-client hangs
+    result = harness.run("""
         def call(s, name):
             return {"create_session": lambda: s.create_session("avatar-123"),
                     "init_session": lambda: s.init_session("sid", "tok"), "say_text": lambda: s.say_text("hi"),
