@@ -7,7 +7,9 @@ before and after, and rows, each a figure beside its baseline measured in the sa
 
 `result`, `baseline` and `target` are text for people; `data` holds the numbers (medians, min,
 max, ratios). Any script that writes a section this way (bench_soak.py's soak.json, say) shows
-up in the report. `python bench/report.py` writes bench/report.json and bench/report.md (both
+up in the report. A section with no fresh result keeps its last run from the committed
+bench/report.json, with that run's date, so running one bench script updates only its section.
+`python bench/report.py` writes bench/report.json and bench/report.md (both
 committed), sections in the order of SECTIONS, then any others by name.
 """
 from __future__ import annotations
@@ -79,7 +81,11 @@ def markdown(report: dict) -> str:
 
 
 def merge() -> dict:
-    found = {p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))}
+    """Fresh sections from bench/results/; a section not rerun keeps its last committed run (and date)."""
+    found = {}
+    if (BENCH / "report.json").exists():
+        found.update(json.loads((BENCH / "report.json").read_text())["sections"])
+    found.update({p.stem: json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))})
     order = [n for n in SECTIONS if n in found] + sorted(n for n in found if n not in SECTIONS)
     report = {"sections": {name: found[name] for name in order}}
     (BENCH / "report.json").write_text(json.dumps(report, indent=1) + "\n")
@@ -90,5 +96,5 @@ def merge() -> dict:
 if __name__ == "__main__":
     report = merge()
     if not report["sections"]:
-        sys.exit("no sections in bench/results/: run the bench scripts first (make bench)")
+        sys.exit("no sections in bench/results/ or bench/report.json: run the bench scripts first (make bench)")
     print(f"bench/report.json and bench/report.md: {', '.join(report['sections'])}")
