@@ -4,8 +4,9 @@
 
 Each run starts browsers on new on-disk profiles (empty HTTP cache, Cache Storage and
 compiled-code cache, as a first-time visitor's browser) and measures, by the page's own clock from
-navigation: the bare Pyodide page (the baseline: the same Pyodide, no PyScript, no packages),
-cold and warm; the demo until Connect is enabled, cold (the first visit, which then stores the
+navigation: the bare Pyodide page (the baseline: the same Pyodide, no PyScript, no packages, its
+standard library as Pyodide releases it: sources), cold and warm, and the same page on the
+vendored standard library (bytecode), to show what that alone saves; the demo until Connect is enabled, cold (the first visit, which then stores the
 memory snapshot), warm (restored from it) and warm without it (Cache Storage hidden: the boot
 before the snapshot); the seed's Pattern 1 through the facade until its first avatar frame, warm,
 with and without the snapshot; the warm demo again in an incognito context; and where a boot's
@@ -79,6 +80,9 @@ def measure(playwright, browser, base: str, runs: int) -> dict[str, list]:
             add("bare cold", visit(context, base + "/bench/bare.html")[0])
             add("bare warm", visit(context, base + "/bench/bare.html")[0])
         with profile(playwright) as context:
+            add("bytecode cold", visit(context, base + "/bench/bare.html?stdlib=vendored")[0])
+            add("bytecode warm", visit(context, base + "/bench/bare.html?stdlib=vendored")[0])
+        with profile(playwright) as context:
             demo_cold_then_warm(context, count_bytes=run == 0)
             elapsed, page = visit(context, base + "/bench/facade.html", keep=True)
             page.evaluate("window.benchSession.endSession()")
@@ -125,6 +129,8 @@ def rows_from(times: dict[str, list]) -> list[dict]:
             "facade warm", "bare warm", "<= 1.0x bare", s["facade warm"]["median"] <= bare_warm["median"]),
         row("nav -> first avatar frame via the facade, warm, without the snapshot (before)",
             "facade warm, no snapshot", "bare warm"),
+        row("nav -> bare page ready, standard library as bytecode (vendored), cold", "bytecode cold", "bare cold"),
+        row("nav -> bare page ready, standard library as bytecode (vendored), warm", "bytecode warm", "bare warm"),
     ]
     on, off = times["phases on"], times["phases off"]
     for (name_on, name_off) in zip(on[0], off[0]):
@@ -158,6 +164,10 @@ def main() -> None:
         "which keeps no compiled code: Python then runs slower for its first second after a restore.",
         "Times are the page's own clock from navigation start to the moment the page showed it was "
         "ready (a MutationObserver); Playwright's wait returned up to 0.5 s later on the demo page.",
+        "The baseline boots Pyodide's standard library as Pyodide releases it (sources, compiled as "
+        "they are imported); the SDK's pages boot the vendored one, in which scripts/build_vendor.py "
+        "put bytecode in place of the sources. The two bytecode rows are the bare page on it: what "
+        "that alone saves.",
         "Phases run one after another in bench/pages/phases.html; in a real boot the wheels download "
         "while Pyodide starts, so the phases add up to more than the facade's boot.",
     ])

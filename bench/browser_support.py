@@ -13,18 +13,32 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(ROOT / "scripts"))
+import build_vendor  # noqa: E402
 from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 TIMEOUT_MS = 120_000
 
 
+def stock_stdlib() -> Path:
+    """The folder of Pyodide's python_stdlib.zip as released (sources), from the cached npm
+    package: the bare baseline page boots from it, not from the vendored one with bytecode."""
+    folder = build_vendor.CACHE / "stock-stdlib"
+    if not (folder / "python_stdlib.zip").is_file():
+        version = build_vendor.load_settings()["npm"]["pyodide"]
+        build_vendor.extract(build_vendor.npm_tarball("pyodide", version), {"python_stdlib.zip": folder / "python_stdlib.zip"})
+    return folder
+
+
 @contextmanager
 def emulator(*extra: str):
-    """An emulator with test controls and bench/pages at /bench; yields its base URL."""
+    """An emulator with test controls, bench/pages at /bench and Pyodide's own standard library at
+    /stock; yields its base URL."""
     subprocess.run([sys.executable, str(ROOT / "scripts" / "build_vendor.py")], check=True)
     server = subprocess.Popen(
         [sys.executable, "-m", "kaltura_avatar_emulator", "--port", "0", "--test-controls",
-         "--max-sessions", "16", "--log-level", "WARNING", "--mount", f"/bench={ROOT / 'bench' / 'pages'}", *extra],
+         "--max-sessions", "16", "--log-level", "WARNING", "--mount", f"/bench={ROOT / 'bench' / 'pages'}",
+         "--mount", f"/stock={stock_stdlib()}", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
     )
     match = re.search(r"(http://\S+?)/?$", server.stdout.readline().strip())

@@ -4,8 +4,9 @@
 - The Pyodide wasm wheels (pydantic, pydantic-core, pyodide-http, ...) come from PyPI
   (`pip download` for the Pyodide platform, pinned in pyproject.toml).
 - `kaltura_avatar` is packed into a pure-Python wheel straight from src/.
-- Every wheel gets its modules' bytecode (.pyc), compiled by the vendored Pyodide itself under
-  Node (scripts/pycompile.mjs), so the page imports without compiling.
+- Every wheel gets its modules' bytecode (.pyc), and the standard library's zip has bytecode in
+  place of its sources, compiled by the vendored Pyodide itself under Node (scripts/pycompile.mjs),
+  so the page imports without compiling.
 - pyodide-lock.json is rewritten to list exactly the shipped wheels (with sha256),
   because Pyodide checks every package it loads against the lock.
 - snapshot-key.json names what a browser memory snapshot depends on (Pyodide's build id, the
@@ -154,13 +155,17 @@ def build_sdk_wheel(out: Path) -> Path:
     return target
 
 
-def add_bytecode(pyodide_dir: Path) -> None:
-    """Precompile every wheel's modules for the page's Python (scripts/pycompile.py, run by the
-    vendored Pyodide under Node): importing from a .pyc skips compiling the source, about half of
-    the boot's import time. Wheels that have their bytecode already are left as they are."""
-    wheels = sorted(p.name for p in pyodide_dir.glob("*.whl"))
-    subprocess.run(["node", str(ROOT / "scripts" / "pycompile.mjs"), str(pyodide_dir), *wheels],
+def pycompile(pyodide_dir: Path, names: list[str]) -> None:
+    """Precompile the modules of these wheels (or of python_stdlib.zip) for the page's Python
+    (scripts/pycompile.py, run by the vendored Pyodide under Node): importing from a .pyc skips
+    compiling the source. What has its bytecode already is left as it is."""
+    subprocess.run(["node", str(ROOT / "scripts" / "pycompile.mjs"), str(pyodide_dir), *names],
                    check=True, stdout=subprocess.DEVNULL)
+
+
+def add_bytecode(pyodide_dir: Path) -> None:
+    """Every wheel's bytecode: about half of the boot's import time."""
+    pycompile(pyodide_dir, sorted(p.name for p in pyodide_dir.glob("*.whl")))
 
 
 # --- the lock ----------------------------------------------------------------------
@@ -242,6 +247,7 @@ def build_runtime(out: Path, settings: dict) -> None:
     extract(core, {name: pyscript_dir / name.removeprefix("dist/") for name in dist})
     for wheel in wasm_wheels(settings):
         shutil.copy2(wheel, pyodide_dir / wheel.name)
+    pycompile(pyodide_dir, ["python_stdlib.zip"])
 
 
 def runtime_files(out: Path) -> dict[str, int]:

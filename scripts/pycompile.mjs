@@ -1,7 +1,7 @@
-// Add bytecode to wheels with the vendored Pyodide itself, under Node: scripts/pycompile.py runs in
-// the very interpreter the page runs, so the .pyc files match it exactly.
+// Add bytecode to wheels, or to the standard library's zip, with the vendored Pyodide itself, under
+// Node: scripts/pycompile.py runs in the very interpreter the page runs, so the .pyc files match it.
 //
-//   node scripts/pycompile.mjs PYODIDE_DIR WHEEL_NAME...   (the wheels are in PYODIDE_DIR)
+//   node scripts/pycompile.mjs PYODIDE_DIR NAME...   (wheels, or python_stdlib.zip, in PYODIDE_DIR)
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";

@@ -1,14 +1,22 @@
-"""Add bytecode to wheels for the page's Python: each module gets its ``__pycache__/*.pyc``.
+"""Add bytecode for the page's Python: to wheels, and to the standard library's zip.
 
 Runs inside the vendored Pyodide (``scripts/pycompile.mjs`` starts it under Node), so the bytecode
 is exactly what the page's interpreter would make. The ``.pyc`` files are unchecked-hash ones: the
-page imports them without reading the source's timestamp, skipping the compile that is about half
-of importing pydantic and the SDK. The sources stay, so tracebacks still quote them; ``RECORD``
-lists the new files.
+page imports them without reading the source's timestamp, skipping the compile.
+
+- A wheel: each module gets its ``__pycache__/*.pyc``, skipping about half of importing pydantic
+  and the SDK. The sources stay, so tracebacks still quote them; ``RECORD`` lists the new files.
+- ``python_stdlib.zip``, which Pyodide ships as source: every module's ``.pyc`` takes the place of
+  its ``.py`` (the zip importer finds it first). Compiling the standard library as it is imported
+  is most of a cold Pyodide start: on a 2-core machine a bare page was ready in 1.7 s instead of
+  3.7 s. The sources go, or the zip would grow by its whole size again (4.5 MB instead of 2.5);
+  a traceback through the standard library names the file and line without quoting it.
 """
 
 import base64
 import hashlib
+import importlib._bootstrap_external
+import importlib.util
 import os
 import py_compile
 import sys
@@ -68,5 +76,32 @@ def add_bytecode(path: str) -> int:
     return len(compiled)
 
 
+STDLIB = "python_stdlib.zip"
+
+
+def stdlib_bytecode(path: str) -> int:
+    """Rewrite the standard library's zip at ``path`` with each module's ``.pyc`` in place of its
+    ``.py``; return how many. Tracebacks name the module where the page has it: inside the zip the
+    interpreter runs from (``/lib/python3XX.zip/...``)."""
+    mounted = next(entry for entry in sys.path if entry.endswith(".zip"))
+    with zipfile.ZipFile(path) as zf:
+        members = [(info, zf.read(info)) for info in zf.infolist()]
+    if not any(info.filename.endswith(".py") for info, _ in members):
+        return 0  # done already
+    temporary, compiled = path + ".tmp", 0
+    with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in members:
+            if info.filename.endswith(".py"):
+                code = compile(data, f"{mounted}/{info.filename}", "exec", dont_inherit=True)
+                data = bytes(importlib._bootstrap_external._code_to_hash_pyc(
+                    code, importlib.util.source_hash(data), checked=False))
+                info = zipfile.ZipInfo(info.filename[:-3] + ".pyc", info.date_time)
+                compiled += 1
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    os.replace(temporary, path)
+    return compiled
+
+
 def main(folder: str, names: list[str]) -> dict[str, int]:
-    return {name: add_bytecode(os.path.join(folder, name)) for name in names}
+    return {name: (stdlib_bytecode if name == STDLIB else add_bytecode)(os.path.join(folder, name)) for name in names}

@@ -41,6 +41,22 @@ def test_python_runs_in_the_page_with_pydantic_and_the_sdk(py):
     assert value == ["emscripten", "2.14.4", kaltura_avatar.__version__, 3]
 
 
+def test_the_standard_library_imports_from_bytecode_and_tracebacks_still_name_it(py):
+    """scripts/build_vendor.py puts bytecode in place of the standard library's sources (compiling
+    them as they are imported was most of a cold start): modules load from the .pyc, and a
+    traceback through the standard library still names its file and line."""
+    stdlib, loaded, frame, line = py.run("""
+        import ipaddress, json, sys, traceback
+        try:
+            json.loads("{")
+        except ValueError as exc:
+            last = traceback.extract_tb(exc.__traceback__)[-1]
+        [next(entry for entry in sys.path if entry.endswith(".zip")), ipaddress.__file__, last.filename, last.lineno]
+    """)
+    assert loaded == stdlib + "/ipaddress.pyc"
+    assert frame == stdlib + "/json/decoder.py" and line > 0
+
+
 def test_python_errors_come_back_typed(py):
     try:
         py.run("raise ValueError('boom')")

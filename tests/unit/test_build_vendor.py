@@ -65,6 +65,18 @@ def test_build_is_a_no_op_when_up_to_date_and_repairs_what_changed(tmp_path, mon
     wasm_mtime = wasm.stat().st_mtime_ns
     assert build_vendor.build(out) is False  # up to date: nothing touched
 
+    # The standard library has bytecode in place of every module's source (compiled by Pyodide).
+    version = build_vendor.load_settings()["npm"]["pyodide"]
+    stock = tmp_path / "stock.zip"
+    build_vendor.extract(build_vendor.npm_tarball("pyodide", version), {"python_stdlib.zip": stock})
+    with zipfile.ZipFile(stock) as zf:
+        sources = {n[:-3] for n in zf.namelist() if n.endswith(".py")}
+    with zipfile.ZipFile(out / "pyodide" / "python_stdlib.zip") as zf:
+        names = zf.namelist()
+        assert {n[:-4] for n in names if n.endswith(".pyc")} == sources and len(sources) > 500
+        assert not [n for n in names if n.endswith(".py")]
+        assert zf.read("os.pyc")[4:8] == b"\x01\x00\x00\x00"  # unchecked-hash: no source to check
+
     (sdk / "session.py").write_text((sdk / "session.py").read_text() + "\n# changed\n")
     old_hash = json.loads(lock.read_text())["packages"]["kaltura-avatar"]["sha256"]
     assert build_vendor.build(out) is True  # only the SDK wheel and the lock
