@@ -6,12 +6,13 @@ Each run starts browsers on new on-disk profiles (empty HTTP cache, Cache Storag
 compiled-code cache, as a first-time visitor's browser) and measures, by the page's own clock from
 navigation: the bare Pyodide page (the baseline: the same Pyodide, no PyScript, no packages, its
 standard library as Pyodide releases it: sources), cold and warm, and the same page on the
-vendored standard library (bytecode), to show what that alone saves; the demo until Connect is enabled, cold (the first visit, which then stores the
-memory snapshot), warm (restored from it) and warm without it (Cache Storage hidden: the boot
-before the snapshot); the seed's Pattern 1 through the facade until its first avatar frame, warm,
-with and without the snapshot; the warm demo again in an incognito context; and where a boot's
-time goes (bench/pages/phases.html). It also counts the bytes a cold load of the demo moves:
-raw, gzip -9, brotli 11, and what the emulator sent. Writes bench/results/boot.json (see bench/report.py).
+vendored standard library (bytecode), to show what that alone saves; the demo until Connect is
+enabled, cold (the first visit, which then stores the memory snapshot), warm (restored from it)
+and warm without it (Cache Storage hidden: the boot before the snapshot); the seed's Pattern 1
+through the facade until its first avatar frame, warm, with and without the snapshot; the warm
+demo again in an incognito context; and where a boot's time goes (bench/pages/phases.html). It
+also counts the bytes a cold load of the demo moves: raw, gzip -9, brotli 11, and what the
+emulator sent. Writes bench/results/boot.json (see bench/report.py).
 """
 from __future__ import annotations
 

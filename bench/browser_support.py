@@ -26,7 +26,8 @@ def stock_stdlib() -> Path:
     folder = build_vendor.CACHE / "stock-stdlib"
     if not (folder / "python_stdlib.zip").is_file():
         version = build_vendor.load_settings()["npm"]["pyodide"]
-        build_vendor.extract(build_vendor.npm_tarball("pyodide", version), {"python_stdlib.zip": folder / "python_stdlib.zip"})
+        tarball = build_vendor.npm_tarball("pyodide", version)
+        build_vendor.extract(tarball, {"python_stdlib.zip": folder / "python_stdlib.zip"})
     return folder
 
 

@@ -271,7 +271,9 @@ def build(out: Path, force: bool = False) -> bool:
     settings = load_settings()
     stamp_path = out / "stamp.json"
     stamp = json.loads(stamp_path.read_text()) if stamp_path.exists() else {}
-    runtime_key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    # The pins, and how the runtime is compiled: a change to either rebuilds it.
+    recipe = json.dumps(settings, sort_keys=True).encode() + (ROOT / "scripts" / "pycompile.py").read_bytes()
+    runtime_key = hashlib.sha256(recipe).hexdigest()
     sdk_key = sdk_digest()
     runtime_ok = not force and stamp.get("runtime") == runtime_key and runtime_intact(out, stamp.get("files", {}))
     done = all((out / "pyodide" / name).is_file() for name in ("pyodide-lock.json", "snapshot-key.json"))
