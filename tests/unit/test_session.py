@@ -532,6 +532,7 @@ async def test_keep_alive_404_ends_the_session_with_session_not_found(world, rea
     assert session.get_session_state() == "ENDED"
     assert rec.events[len(CREATED):] == [("connectionChange", "CLOSED"), ("stateChange", "ENDED"),
                                          ("error", "SESSION_NOT_FOUND")]
+    await eventually(lambda: len(session._tasks) == 0)  # the keep-alive task emitted it: it ends next
     assert_released(world, session)
 
 
