@@ -15,8 +15,6 @@ page imports them without reading the source's timestamp, skipping the compile.
 
 import base64
 import hashlib
-import importlib._bootstrap_external
-import importlib.util
 import os
 import py_compile
 import sys
@@ -92,9 +90,7 @@ def stdlib_bytecode(path: str) -> int:
     with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as zf:
         for info, data in members:
             if info.filename.endswith(".py"):
-                code = compile(data, f"{mounted}/{info.filename}", "exec", dont_inherit=True)
-                data = bytes(importlib._bootstrap_external._code_to_hash_pyc(
-                    code, importlib.util.source_hash(data), checked=False))
+                data = bytecode(data, f"{mounted}/{info.filename}")
                 info = zipfile.ZipInfo(info.filename[:-3] + ".pyc", info.date_time)
                 compiled += 1
             info.compress_type = zipfile.ZIP_DEFLATED
