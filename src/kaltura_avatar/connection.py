@@ -26,7 +26,7 @@ from .retry import backoff_delays
 from .speech import LevelSource, SpeakingDetector
 from .stats import Bitrates, ConnectionStats, connection_stats
 from .states import CONNECTION_TRANSITIONS, ConnectionState, transition
-from .tasks import Tasks
+from .tasks import Tasks, start_now
 
 if TYPE_CHECKING:  # annotations only: the pydantic models load on first use
     from .config import AvatarConfig
@@ -69,7 +69,7 @@ class MediaConnection:
         """Start making the peer connection and its offer, which need no endpoint: a session
         does it while its media is being located. Idempotent; ``open`` does it if nobody did."""
         if self._offer is None and not self._closed:
-            self._offer = asyncio.ensure_future(self._make_offer())
+            self._offer = start_now(self._make_offer())
 
     async def _make_offer(self) -> None:
         self.pc = self._platform.create_peer(

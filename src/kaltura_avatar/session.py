@@ -30,7 +30,7 @@ from .ports import choose_platform
 from .speech import new_turn_id, split_text
 from .stats import ConnectionStats
 from .states import ENDING, NOT_NOW, SESSION_TRANSITIONS, ConnectionState, SessionState, transition
-from .tasks import Tasks
+from .tasks import Tasks, start_now
 from .view import AvatarView
 
 if TYPE_CHECKING:  # the pydantic models load with the first session (config), not at import
@@ -167,7 +167,7 @@ class KalturaAvatarSession:
         self._set_state(S.CREATING)
         self._media.starting()
         self._unsubscribe_pagehide = self._platform.on_pagehide(self._on_pagehide)
-        task = self._tasks.spawn("startup", startup, log_failure=False)
+        task = self._tasks.spawn("startup", startup, log_failure=False, now=True)
         try:
             await task
         except asyncio.CancelledError:
@@ -190,9 +190,7 @@ class KalturaAvatarSession:
     async def _create_and_connect(self, options: CreateSessionOptions) -> None:
         # The create call is shielded: if the session is ended meanwhile, teardown waits for
         # its answer so the server session it made gets ended too.
-        self._create_call = asyncio.ensure_future(
-            self._control.create(self._api_key, options.avatar_id, options.voice_id)
-        )
+        self._create_call = start_now(self._control.create(self._api_key, options.avatar_id, options.voice_id))
         self._media.prepare()  # after the create request is on its way: the offer is made meanwhile
         session_id, token = await asyncio.shield(self._create_call)
         self._create_call = None

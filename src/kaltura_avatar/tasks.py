@@ -14,10 +14,24 @@ False
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import sys
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 from .log import DEFAULT_LOG, SessionLog
+
+
+def start_now(coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
+    """A task whose coroutine runs at once, up to its first wait, instead of one event-loop turn
+    later (an eager task, Python 3.12+, in a running loop): in the browser each turn is a task of
+    the page's main thread, which can wait behind the browser's own work (network, rendering)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # called from a JS callback, outside the loop
+        return asyncio.ensure_future(coro)
+    if sys.version_info >= (3, 12):
+        return asyncio.Task(coro, loop=loop, eager_start=True)
+    return loop.create_task(coro)
 
 
 class Tasks:
@@ -25,11 +39,12 @@ class Tasks:
         self._log = log
         self._tasks: dict[str, asyncio.Task] = {}
 
-    def spawn(self, name: str, coro: Awaitable[Any], *, log_failure: bool = True) -> asyncio.Task:
+    def spawn(self, name: str, coro: Awaitable[Any], *, log_failure: bool = True, now: bool = False) -> asyncio.Task:
+        """Run ``coro`` as the task ``name`` (``now``: started at once, see ``start_now``)."""
         old = self._tasks.get(name)
         if old is not None and not old.done():
             old.cancel()
-        task = asyncio.ensure_future(coro)
+        task = start_now(coro) if now else asyncio.ensure_future(coro)
         self._tasks[name] = task
 
         def forget(done: asyncio.Task) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from .checks import non_empty
 from .log import SessionLog
 from .ports import MediaView
+from .tasks import start_now
 
 
 class AvatarView:
@@ -46,7 +47,7 @@ class AvatarView:
         self._view.show(self._stream)
         if self._playing is not None:
             self._playing.cancel()
-        self._playing = asyncio.ensure_future(self._start(self._view))
+        self._playing = start_now(self._start(self._view))
 
     async def _start(self, view: MediaView) -> None:
         if not await view.play():
@@ -54,7 +55,7 @@ class AvatarView:
 
     async def started(self, timeout: float) -> None:
         """Wait (up to ``timeout``) until playback began, so ``muted`` is known."""
-        if self._playing is not None:
+        if self._playing is not None and not self._playing.done():
             await asyncio.wait({self._playing}, timeout=timeout)
 
     def caption(self, cue_id: str, text: str) -> None:
