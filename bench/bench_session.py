@@ -164,8 +164,8 @@ def main() -> None:
     path = write_section("session", "Sessions through the facade, beside a plain client and the emulator's clock",
                          rows, started, ["Browser and emulator share this machine's clock; the emulator's speech "
                                          "timestamps are when it put the turn's first and last audio into a frame.",
-                                         "create_session() -> first frame is 0.1-0.2 s, a ratio that moves from run to "
-                                         "run on a shared 2-core machine (1.2x-1.9x seen), hence 21 pairs. The SDK's "
+                                         "create_session() -> first frame is 0.05-0.2 s by machine, a ratio that moves from "
+                                         "run to run on a shared 2-core machine (1.2x-1.9x seen), hence 21 pairs. The SDK's "
                                          "extra time is main-thread Python (calls into JS, event-loop turns), so it "
                                          "grows on a slower or busier machine; the browser is driven over DevTools, "
                                          "where each console line costs ~2 ms."])
