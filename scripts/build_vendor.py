@@ -81,7 +81,8 @@ def sdk_files() -> list[Path]:
 
 
 def sdk_digest() -> str:
-    h = hashlib.sha256()
+    """The SDK's files and its lock entry's rule (LATER): a change to either rebuilds the wheel and the lock."""
+    h = hashlib.sha256(json.dumps({name: sorted(deps) for name, deps in LATER.items()}).encode())
     for p in sdk_files():
         h.update(p.relative_to(SDK_SRC).as_posix().encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
@@ -202,10 +203,16 @@ def wheel_entry(path: Path) -> dict:
     }
 
 
+# Dependencies a page loads on its own time, not with the package: the SDK imports pydantic only
+# when a session is first made (kaltura_avatar.config), so a page can show itself before pydantic
+# is installed (the demo loads it once on screen). Pages that want it at boot list it themselves.
+LATER = {"kaltura-avatar": {"pydantic"}}
+
+
 def write_lock(pyodide_dir: Path, info: dict) -> None:
     entries = {canonical(e["name"]): e for e in map(wheel_entry, sorted(pyodide_dir.glob("*.whl")))}
-    for entry in entries.values():
-        entry["depends"] = [d for d in entry["depends"] if d in entries]
+    for name, entry in entries.items():
+        entry["depends"] = [d for d in entry["depends"] if d in entries and d not in LATER.get(name, ())]
     lock = {"info": info, "packages": dict(sorted(entries.items()))}
     (pyodide_dir / "pyodide-lock.json").write_text(json.dumps(lock, indent=1) + "\n")
 

@@ -12,11 +12,20 @@ import math
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic.alias_generators import to_camel
-
 from .checks import invalid, is_header_safe
 from .errors import AvatarError, AvatarErrorCode
+
+try:
+    from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
+                          model_validator)
+    from pydantic.alias_generators import to_camel
+except ModuleNotFoundError as exc:  # in the browser: a page that has not loaded pydantic (yet)
+    if exc.name != "pydantic":
+        raise
+    raise ModuleNotFoundError(
+        "kaltura_avatar needs pydantic for a session's config, and this page has not loaded it: list "
+        '"pydantic" in the page\'s packages (pyscript.toml), or load it before the first session '
+        '(await pyodide_js.loadPackage("pydantic")).', name="pydantic") from exc
 
 NonEmptyStr = Annotated[str, Field(min_length=1, strict=True)]
 

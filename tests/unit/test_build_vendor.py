@@ -53,6 +53,17 @@ def test_lock_lists_exactly_the_shipped_wheels_with_their_hashes(tmp_path):
     assert alpha["install_dir"] == "site" and alpha["package_type"] == "package"
 
 
+def test_the_sdk_lock_entry_leaves_pydantic_to_the_page(tmp_path):
+    """A page can load kaltura-avatar alone and pydantic later (before the first session)."""
+    make_wheel(tmp_path, "kaltura-avatar", "1.0", ["pydantic>=2.10"], "kaltura_avatar")
+    make_wheel(tmp_path, "pydantic", "2.1", ["typing-extensions"], "pydantic")
+    make_wheel(tmp_path, "typing-extensions", "4.0", [], "typing_extensions")
+    build_vendor.write_lock(tmp_path, {})
+    packages = json.loads((tmp_path / "pyodide-lock.json").read_text())["packages"]
+    assert packages["kaltura-avatar"]["depends"] == []
+    assert packages["pydantic"]["depends"] == ["typing-extensions"]
+
+
 def test_build_is_a_no_op_when_up_to_date_and_repairs_what_changed(tmp_path, monkeypatch):
     """Uses the download cache that the setup (make test) fills; no network here."""
     sdk = tmp_path / "sdk"

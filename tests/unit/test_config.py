@@ -154,3 +154,22 @@ print(light, "pydantic" in sys.modules, RetryConfig().max_attempts, hasattr(kalt
 """
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["True", "True", "3", "False"]
+
+
+def test_a_session_without_pydantic_says_how_to_load_it():
+    """A page that loaded kaltura-avatar but not pydantic (the lock leaves it to the page) can
+    import the SDK; making a session says what to add, and the models load once pydantic is there."""
+    probe = """
+import sys
+sys.modules["pydantic"] = None  # as in a page that has not loaded it: importing it fails
+from kaltura_avatar import KalturaAvatarSession
+try:
+    KalturaAvatarSession(None, {"baseUrl": "https://example.test/v1/avatar-session"})
+except ModuleNotFoundError as exc:
+    print(exc.name, "packages (pyscript.toml)" in str(exc), 'loadPackage("pydantic")' in str(exc))
+del sys.modules["pydantic"]  # now loaded: the models are there
+from kaltura_avatar import AvatarConfig
+print(AvatarConfig.parse({"baseUrl": "https://example.test/v1/avatar-session"}).log_level)
+"""
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["pydantic", "True", "True", "info"]
