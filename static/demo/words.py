@@ -7,6 +7,7 @@ TEXT_LIMIT = 5000  # characters the text box keeps (the SDK splits long text int
 PREVIEW = 120  # a log entry longer than this shows its start, the rest on demand
 
 STEPS = {
+    "loading": "Loading the session's Python packages…",
     "backend": "Asking your backend for a session…",
     "creating": "Creating the session…",
     "starting": "Starting the session…",

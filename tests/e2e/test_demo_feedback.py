@@ -13,7 +13,7 @@ import wave
 
 import socket
 
-from demo_support import (CONNECT_TIMEOUT_MS, banner, demo, log_entries, requests_to, text_is,  # noqa: F401
+from demo_support import (CONNECT_TIMEOUT_MS, banner, demo, log_entries, open_demo, requests_to, text_is,  # noqa: F401
                           wait_log_count, wait_state)
 
 HTML_PAGE = "<!doctype html><html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>"
@@ -199,3 +199,43 @@ def test_on_a_phone_the_video_is_in_view_after_connect(demo):
         page.set_viewport_size({"width": 1100, "height": 800})
     page.click("#clear-log")
     assert page.is_visible("#log-empty")
+
+
+# What the video box showed, in order: each step while shown, "-" when hidden (the page's own
+# record: a step can be brief).
+STEPS_SEEN = """window.stepsSeen = [];
+new MutationObserver(() => {
+  const status = document.querySelector('#video-status');
+  const now = !status || status.hidden ? '-' : document.querySelector('#video-step').textContent.trim();
+  if (now !== (window.stepsSeen.at(-1) ?? '-')) window.stepsSeen.push(now);
+}).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });"""
+
+
+def test_the_page_is_usable_before_pydantic_loads_and_a_failed_load_is_said(guarded_page, emulator_process):
+    """pyscript.toml loads only kaltura-avatar; pydantic (a session's config) loads once the page is
+    on screen. Its download failing leaves the page usable: the log says so, Connect says what
+    happened, and the next Connect loads it, saying that it is, then connects."""
+    guard, page = guarded_page, guarded_page.page
+    guard.allow_console_error(r"pydantic|Failed to fetch|ERR_FAILED")  # Pyodide reports the failed download
+    page.route("**/pydantic-2*.whl", lambda route: route.abort())
+    page.add_init_script(STEPS_SEEN)
+    open_demo(guard, emulator_process.url + "/")
+    assert page.is_enabled("#connect-button")
+    wait_log_count(page, "packages", 1, timeout=CONNECT_TIMEOUT_MS)
+    assert "Connect tries again" in dict(log_entries(page))["packages"]
+
+    page.click("#connect-button")
+    code, message = banner(page)
+    assert (code, message) == ("PACKAGE_LOAD_FAILED", "The page could not load pydantic, which a session needs. "
+                               "Check that this page's server is running, then press Connect again.")
+    assert page.inner_text("#connect-button") == "Connect" and page.inner_text("#session-id") == "none"
+
+    page.unroute("**/pydantic-2*.whl")
+    page.click("#connect-button")
+    wait_state(page, "READY")
+    assert page.is_hidden("#error-banner")
+    loading, creating, connecting = ("Loading the session's Python packages…", "Creating the session…",
+                                     "Connecting the video…")
+    assert page.evaluate("window.stepsSeen") == [loading, "-", loading, creating, connecting, "-"]
+    page.click("#end-button")
+    wait_state(page, "ENDED")
