@@ -9,8 +9,10 @@ standard library as Pyodide releases it: sources), cold and warm, and the same p
 vendored standard library (bytecode), to show what that alone saves; the demo until Connect is
 enabled, cold (the first visit, which then stores the memory snapshot), warm (restored from it)
 and warm without it (Cache Storage hidden: the boot before the snapshot); the seed's Pattern 1
-through the facade until its first avatar frame, warm, with and without the snapshot; the warm
-demo again in an incognito context; and where a boot's time goes (bench/pages/phases.html). It
+through the facade until its first avatar frame, warm, with and without the snapshot; the demo
+until its first avatar frame when Connect is pressed the moment it is enabled (the demo loads
+pydantic once it is usable, so this shows what that costs a hasty person); the warm demo again
+in an incognito context; and where a boot's time goes (bench/pages/phases.html). It
 also counts the bytes a cold load of the demo moves: raw, gzip -9, brotli 11, and what the
 emulator sent. Writes bench/results/boot.json (see bench/report.py).
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,13 +33,20 @@ from browser_support import ROOT, emulator, launch, profile, timed_visit, wait_f
 from report import machine, show, spread, write_section  # noqa: E402
 
 CONNECT = "body[data-ready=true] #connect-button:not([disabled])"
+READY = "body[data-session-state=READY]"
+# A person who presses Connect the moment it is enabled (the demo then waits for pydantic itself).
+CLICK_CONNECT = """new MutationObserver((_, observer) => {
+  const button = document.querySelector(%s);
+  if (button) { observer.disconnect(); button.click(); }
+}).observe(document, { subtree: true, childList: true, attributes: true });""" % json.dumps(CONNECT)
 NO_CACHE_STORAGE = "Object.defineProperty(window, 'caches', { value: undefined });"  # as in a non-secure page
 
 
-def visit(context, url: str, selector: str = "body[data-ready=true]", init_script: str | None = None, keep=False):
+def visit(context, url: str, selector: str = "body[data-ready=true]", init_script: str | None = None, keep=False,
+          script: str | None = None):
     if init_script:
         context.add_init_script(init_script)  # undone by the context's close: used last in a context
-    return timed_visit(context, url, selector, keep)
+    return timed_visit(context, url, selector, keep, script)
 
 
 def cold_load_bytes(page, base: str) -> dict:
@@ -89,6 +99,11 @@ def measure(playwright, browser, base: str, runs: int) -> dict[str, list]:
             page.evaluate("window.benchSession.endSession()")
             page.close()
             add("facade warm", elapsed)
+            elapsed, page = visit(context, base + "/", READY, keep=True, script=CLICK_CONNECT)
+            page.click("#end-button")
+            page.wait_for_selector("body[data-session-state=ENDED]", state="attached")
+            page.close()
+            add("demo first frame", elapsed)
             for mode in ("on", "off"):
                 _, page = visit(context, f"{base}/bench/phases.html?snapshot={mode}", keep=True)
                 add(f"phases {mode}", page.evaluate("window.phases"))
@@ -130,6 +145,8 @@ def rows_from(times: dict[str, list]) -> list[dict]:
             "facade warm", "bare warm", "<= 1.0x bare", s["facade warm"]["median"] <= bare_warm["median"]),
         row("nav -> first avatar frame via the facade, warm, without the snapshot (before)",
             "facade warm, no snapshot", "bare warm"),
+        row("nav -> first avatar frame, demo, Connect pressed the moment it is enabled, warm, memory snapshot",
+            "demo first frame", "bare warm"),
         row("nav -> bare page ready, standard library as bytecode (vendored), cold", "bytecode cold", "bare cold"),
         row("nav -> bare page ready, standard library as bytecode (vendored), warm", "bytecode warm", "bare warm"),
     ]

@@ -87,8 +87,10 @@ MATCHED_AT = """(selector) => {
 }"""
 
 
-def timed_visit(context, url: str, selector: str = "body[data-ready=true]", keep: bool = False):
-    """Seconds from navigation to `selector` in a new page (closed unless `keep`), and the page.
+def timed_visit(context, url: str, selector: str = "body[data-ready=true]", keep: bool = False,
+                script: str | None = None):
+    """Seconds from navigation to `selector` in a new page (closed unless `keep`), and the page;
+    `script` runs in the page before its own scripts (e.g. to click as soon as it can).
 
     The time is the page's own: performance.now() (0 at navigation start) when a mutation first
     made `selector` match.
@@ -97,6 +99,8 @@ def timed_visit(context, url: str, selector: str = "body[data-ready=true]", keep
     lines: list[str] = []
     page.on("console", lambda m: lines.append(m.text))
     page.add_init_script(f"({MATCHED_AT})({json.dumps(selector)})")
+    if script:
+        page.add_init_script(script)
     page.goto(url)
     page.wait_for_selector(selector, state="attached", timeout=TIMEOUT_MS)
     elapsed = page.evaluate("window.__matchedAt") / 1000
