@@ -1,6 +1,7 @@
 """The demo between its happy paths, driven as a person would: a slow network (the emulator's hang
 fault), ending while connecting, the emulator stopped, a server's HTML error page, a wrong file,
-a long paste, a narrow phone screen. What is checked is what the page shows.
+a long paste, a narrow phone screen, a Python package that fails to download. What is checked is
+what the page shows.
 
 One page for the module (Pyodide boots once); each case leaves it with no session.
 """
