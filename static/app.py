@@ -95,7 +95,8 @@ class Demo:
         self.step_since = 0.0
         self.ticker: asyncio.Future | None = None
         self.cancelled = False  # the user ended the session while it was starting
-        self.models: asyncio.Future | None = None  # load_models(), started once the page is on screen
+        # What a session needs; it runs from main()'s first wait on, once the page is on screen.
+        self.models: asyncio.Future = asyncio.ensure_future(load_models())
 
     # --- wiring -------------------------------------------------------------------------
 
@@ -283,7 +284,7 @@ class Demo:
 
     async def models_loaded(self) -> None:
         """Wait for load_models() (started at boot); after a failed load, load again."""
-        if self.models is None or (self.models.done() and self.models.exception()):
+        if self.models.done() and self.models.exception():
             self.models = asyncio.ensure_future(load_models())
         if not self.models.done():
             self.set_step("loading")
@@ -511,7 +512,6 @@ async def main() -> None:
     el("boot").remove()
     el("app").hidden = False
     document.body.dataset.ready = "true"
-    demo.models = asyncio.ensure_future(load_models())  # now that the page is usable
     await demo.load_catalog()
     # Connect reports a failed load. This script ends once the models are in, so that PyScript's
     # py:all-done (when the memory snapshot lists the modules the page imported) comes after them.
