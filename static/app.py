@@ -96,7 +96,7 @@ class Demo:
         self.ticker: asyncio.Future | None = None
         self.cancelled = False  # the user ended the session while it was starting
         # What a session needs; it runs from main()'s first wait on, once the page is on screen.
-        self.models: asyncio.Future = asyncio.ensure_future(load_models())
+        self.models = self.start_models()
 
     # --- wiring -------------------------------------------------------------------------
 
@@ -282,10 +282,21 @@ class Demo:
             self.log.add("autoplay", "sound is off until you click or press a key in the page", "warn")
         asyncio.ensure_future(self.show_stats(session))
 
+    def start_models(self) -> asyncio.Future:
+        """Start load_models(). Its failure is logged when it happens: this callback also keeps
+        Pyodide's loop from reporting it as unhandled when nothing awaits the load yet."""
+        task = asyncio.ensure_future(load_models())
+        task.add_done_callback(self.models_done)
+        return task
+
+    def models_done(self, task: asyncio.Future) -> None:
+        if task.exception():
+            self.log.add("packages", f"not loaded: {task.exception()!r} (Connect tries again)", "warn")
+
     async def models_loaded(self) -> None:
         """Wait for load_models() (started at boot); after a failed load, load again."""
         if self.models.done() and self.models.exception():
-            self.models = asyncio.ensure_future(load_models())
+            self.models = self.start_models()
         if not self.models.done():
             self.set_step("loading")
         try:
@@ -513,11 +524,9 @@ async def main() -> None:
     el("app").hidden = False
     document.body.dataset.ready = "true"
     await demo.load_catalog()
-    # Connect reports a failed load. This script ends once the models are in, so that PyScript's
+    # This script ends once the models are in (or failed, which Connect reports), so that PyScript's
     # py:all-done (when the memory snapshot lists the modules the page imported) comes after them.
     await asyncio.wait([demo.models])
-    if demo.models.exception():
-        demo.log.add("packages", f"not loaded: {demo.models.exception()!r} (Connect tries again)", "warn")
 
 
 await main()  # noqa: F704 (PyScript runs the page's script with top-level await)

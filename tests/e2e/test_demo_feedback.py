@@ -214,16 +214,23 @@ new MutationObserver(() => {
 
 def test_the_page_is_usable_before_pydantic_loads_and_a_failed_load_is_said(guarded_page, emulator_process):
     """pyscript.toml loads only kaltura-avatar; pydantic (a session's config) loads once the page is
-    on screen. Its download failing leaves the page usable: the log says so, Connect says what
-    happened, and the next Connect loads it, saying that it is, then connects."""
+    on screen. Its download failing leaves the page usable: the log says so at once (the catalog is
+    held until then: a failure before anything awaits the load must not be reported as an unhandled
+    exception), Connect says what happened, and the next Connect loads it, saying so, then connects."""
     guard, page = guarded_page, guarded_page.page
     guard.allow_console_error(r"pydantic|Failed to fetch|ERR_FAILED")  # Pyodide reports the failed download
     page.route("**/pydantic-2*.whl", lambda route: route.abort())
+    held: list = []  # the catalog's requests, held so that the load fails before the page's script waits for it
+    page.route("**/v1/catalog-item/list*", lambda route: held.append(route))
     page.add_init_script(STEPS_SEEN)
     open_demo(guard, emulator_process.url + "/")
     assert page.is_enabled("#connect-button")
     wait_log_count(page, "packages", 1, timeout=CONNECT_TIMEOUT_MS)
     assert "Connect tries again" in dict(log_entries(page))["packages"]
+    assert page.get_attribute("#connect-form", "data-catalog") == "loading" and len(held) == 2  # avatars, voices
+    for route in held:
+        route.continue_()
+    page.wait_for_selector("#connect-form:not([data-catalog=loading])", state="attached")
 
     page.click("#connect-button")
     code, message = banner(page)
