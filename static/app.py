@@ -302,7 +302,8 @@ class Demo:
         try:
             await asyncio.shield(self.models)
         except Exception as exc:
-            what = getattr(exc, "name", None) or "the Python packages"
+            # a JS error from loadPackage has a .name too ("TypeError"): only a missing module names one
+            what = exc.name if isinstance(exc, ModuleNotFoundError) and exc.name else "the Python packages"
             raise LoadProblem(f"The page could not load {what}, which a session needs. Check that this "
                               "page's server is running, then press Connect again.", "connect") from exc
 
